@@ -1,0 +1,47 @@
+// Errors as classes that mirror gRPC status codes (containerd's errdefs idea).
+// The job library throws these; the gRPC adapter maps them to a status in one
+// place (api/status.ts), so the library never imports gRPC.
+
+export abstract class JobworkerError extends Error {
+  /** gRPC status name this error maps to, e.g. "NOT_FOUND". */
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidArgumentError extends JobworkerError {
+  readonly code = "INVALID_ARGUMENT";
+}
+
+export class NotFoundError extends JobworkerError {
+  readonly code = "NOT_FOUND";
+}
+
+export class UnauthenticatedError extends JobworkerError {
+  readonly code = "UNAUTHENTICATED";
+}
+
+export class PermissionDeniedError extends JobworkerError {
+  readonly code = "PERMISSION_DENIED";
+}
+
+/** A configured limit (e.g. concurrent jobs) is reached; retrying later may work. */
+export class ResourceExhaustedError extends JobworkerError {
+  readonly code = "RESOURCE_EXHAUSTED";
+}
+
+/** The host cannot do what was asked (e.g. limits without a usable cgroup v2). */
+export class FailedPreconditionError extends JobworkerError {
+  readonly code = "FAILED_PRECONDITION";
+}
+
+/** The agent is shutting down and takes no new work. */
+export class UnavailableError extends JobworkerError {
+  readonly code = "UNAVAILABLE";
+}
+
+export class InternalError extends JobworkerError {
+  readonly code = "INTERNAL";
+}

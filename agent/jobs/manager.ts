@@ -1,0 +1,307 @@
+// The job manager: the library that starts, stops, inspects and streams jobs.
+// It knows nothing of gRPC, identities or roles: callers pass an owner string
+// and get typed errors (../errors.ts). The lifecycle is drawn in lifecycle.ts.
+import type { Logger } from "pino";
+import { FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError } from "../errors.js";
+import { newJobId } from "./ids.js";
+import { isFinal, transition, type JobReason, type JobState } from "./lifecycle.js";
+import { OutputSpool, type ReadOptions } from "./output-spool.js";
+import { DEFAULT_SHIM_PATH, processStartTicks, signalGroup, spawnJobProcess, type ExitInfo, type SpawnedProcess } from "./process.js";
+import { NO_LIMITS, type JobRecord, type ResourceLimits } from "./record.js";
+import { JobStore } from "./store.js";
+import { jobEnvironment } from "./environment.js";
+
+export interface JobManagerOptions {
+  stateDir: string;
+  shimPath?: string;
+  /** Grace period between SIGTERM and SIGKILL when a stop names none. */
+  defaultGracePeriodMs: number;
+  /** Output past this many bytes per job is discarded (and counted). */
+  outputCapBytes: number;
+  /** Jobs in STARTED or RUNNING at once; more are refused with RESOURCE_EXHAUSTED. */
+  maxConcurrentJobs: number;
+  retention: { maxFinishedJobs: number; maxAgeMs: number };
+  /** After the command ends, how long output from processes that escaped the job may still arrive. */
+  drainTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface StartOptions {
+  gracePeriodMs?: number;
+  limits?: ResourceLimits;
+}
+
+interface StopIntent {
+  reason: JobReason;
+  message: string;
+  killAt: number;
+  killTimer?: NodeJS.Timeout;
+}
+
+interface ManagedJob {
+  record: JobRecord;
+  spool: OutputSpool;
+  /** Resolves once the job is final and its output complete. */
+  done: Promise<void>;
+  stop?: StopIntent;
+}
+
+const GC_INTERVAL_MS = 60_000;
+
+export class JobManager {
+  private readonly jobs = new Map<string, ManagedJob>();
+  private readonly store: JobStore;
+  private readonly shimPath: string;
+  private active = 0;
+  private closing = false;
+  private gcTimer?: NodeJS.Timeout;
+
+  private constructor(private readonly options: JobManagerOptions) {
+    this.store = new JobStore(options.stateDir);
+    this.shimPath = options.shimPath ?? DEFAULT_SHIM_PATH;
+  }
+
+  /** Loads the jobs of earlier runs, recovering any left running by an agent that died. */
+  static async open(options: JobManagerOptions): Promise<JobManager> {
+    const manager = new JobManager(options);
+    await manager.store.init();
+    await manager.recover();
+    manager.gc();
+    manager.gcTimer = setInterval(() => manager.gc(), GC_INTERVAL_MS).unref();
+    return manager;
+  }
+
+  async start(owner: string, command: string, args: string[], options: StartOptions = {}): Promise<JobRecord> {
+    if (this.closing) throw new UnavailableError("the agent is shutting down");
+    const limits = options.limits ?? NO_LIMITS;
+    if (Object.values(limits).some((v) => v !== 0)) {
+      throw new FailedPreconditionError("resource limits need cgroup v2 support, which this agent does not provide yet");
+    }
+    if (this.active >= this.options.maxConcurrentJobs) {
+      throw new ResourceExhaustedError(`too many running jobs (limit ${this.options.maxConcurrentJobs})`);
+    }
+    this.active++;
+    try {
+      return await this.launch(owner, command, args, limits, options.gracePeriodMs ?? this.options.defaultGracePeriodMs);
+    } catch (err) {
+      this.active--;
+      throw err;
+    }
+  }
+
+  /**
+   * SIGTERM to the whole job, SIGKILL to whatever is left after the grace period
+   * (0: SIGKILL at once). Resolves with the final record once the job has ended.
+   * Stopping a job that has already ended is not an error.
+   */
+  async stop(id: string, gracePeriodMs?: number, why: { reason?: JobReason; message?: string } = {}): Promise<JobRecord> {
+    const job = this.get(id);
+    if (isFinal(job.record.state)) return this.snapshot(job);
+    const grace = gracePeriodMs ?? job.record.gracePeriodMs;
+    const killAt = Date.now() + grace;
+    if (!job.stop) {
+      job.stop = { reason: why.reason ?? "Stopped", message: why.message ?? "stopped on request", killAt: Infinity };
+      if (grace > 0) signalGroup(job.record.pid!, "SIGTERM");
+    }
+    if (killAt < job.stop.killAt) this.scheduleKill(job, killAt);
+    await job.done;
+    return this.snapshot(job);
+  }
+
+  /** Resolves with the final record once the job has ended and its output is complete. */
+  async wait(id: string): Promise<JobRecord> {
+    const job = this.get(id);
+    await job.done;
+    return this.snapshot(job);
+  }
+
+  status(id: string): JobRecord {
+    return this.snapshot(this.get(id));
+  }
+
+  list(): JobRecord[] {
+    return [...this.jobs.values()].map((job) => this.snapshot(job));
+  }
+
+  /** The job's output from an offset, live until it has ended (unless follow is false). */
+  output(id: string, options: ReadOptions = {}): AsyncGenerator<Buffer> {
+    return this.get(id).spool.read(options);
+  }
+
+  /** Refuses new jobs and stops the running ones, each with at most `gracePeriodMs`. */
+  async shutdown(gracePeriodMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.gcTimer);
+    const running = [...this.jobs.values()].filter((job) => !isFinal(job.record.state));
+    await Promise.all(
+      running.map((job) =>
+        this.stop(job.record.id, Math.min(gracePeriodMs, job.record.gracePeriodMs), {
+          reason: "AgentShutdown",
+          message: "stopped because the agent shut down",
+        }),
+      ),
+    );
+  }
+
+  private async launch(owner: string, command: string, args: string[], limits: ResourceLimits, gracePeriodMs: number): Promise<JobRecord> {
+    const id = newJobId();
+    await this.store.create(id);
+    const spool = await OutputSpool.create(this.store.outputPath(id), this.options.outputCapBytes);
+    const record: JobRecord = {
+      id, owner, command, args, state: "STARTED", exitCode: null, signal: null,
+      startTime: new Date().toISOString(), gracePeriodMs, limits, outputBytes: 0, outputDroppedBytes: 0,
+    };
+    const proc = spawnJobProcess({
+      shimPath: this.shimPath, command, args, cwd: this.store.workDir(id), env: jobEnvironment(id, this.store.workDir(id)),
+    });
+    // Attach the reader before any await: Node discards the pipe's data of a
+    // child that exits while nobody is reading it.
+    const captured = this.capture(spool, proc);
+    record.pid = proc.pid;
+    record.pidStartTicks = processStartTicks(proc.pid);
+    let finished!: () => void;
+    const job: ManagedJob = { record, spool, done: new Promise<void>((r) => (finished = r)) };
+    this.jobs.set(id, job);
+    // Persist the pid before answering: recovery after a crash depends on it.
+    await this.store.save(record);
+    this.options.logger?.info({ jobId: id, owner, pid: proc.pid, command }, "job started");
+    void this.supervise(job, proc, captured).finally(finished);
+    return this.snapshot(job);
+  }
+
+  /** Follows one job from exec to its end: capture, state changes, cleanup. */
+  private async supervise(job: ManagedJob, proc: SpawnedProcess, captured: Promise<void>): Promise<void> {
+    const execError = await proc.execError;
+    if (execError === undefined && job.record.state === "STARTED") this.setState(job, "RUNNING");
+    const exit = await proc.exited;
+    // Like a container's init: when the command ends, what it left behind in its group goes too.
+    signalGroup(proc.pid, "SIGKILL");
+    await this.drain(captured, proc);
+    clearTimeout(job.stop?.killTimer);
+    this.finish(job, exit, execError);
+    this.active--;
+    // After finish(): a reader that sees the end of the output sees the final state too.
+    await job.spool.close();
+    await this.store.save(job.record).catch((err) => this.options.logger?.error({ err, jobId: job.record.id }, "saving job record failed"));
+    this.gc();
+  }
+
+  private async capture(spool: OutputSpool, proc: SpawnedProcess): Promise<void> {
+    try {
+      for await (const chunk of proc.output) await spool.append(chunk as Buffer);
+    } catch {
+      // The pipe was destroyed by drain(): what arrived is kept.
+    }
+  }
+
+  /** Waits for the output pipe to reach EOF, giving up on processes that escaped the group and hold it open. */
+  private async drain(captured: Promise<void>, proc: SpawnedProcess): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((r) => (timer = setTimeout(r, this.options.drainTimeoutMs ?? 2000, "timeout")));
+    const result = await Promise.race([captured, timeout]);
+    clearTimeout(timer);
+    if (result === "timeout") {
+      this.options.logger?.warn({ pid: proc.pid }, "output still open after the job ended (a process escaped the job); closing it");
+      proc.output.destroy();
+      await captured;
+    }
+  }
+
+  private finish(job: ManagedJob, exit: ExitInfo, execError: string | undefined): void {
+    const record = job.record;
+    record.exitCode = exit.signal ? null : exit.code;
+    record.signal = exit.signal;
+    record.endTime = new Date().toISOString();
+    if (execError !== undefined) {
+      record.exitCode = null;
+      this.end(job, "FAILED", "FailedToStart", execError);
+    } else if (job.stop) {
+      this.end(job, "STOPPED", job.stop.reason, job.stop.message);
+    } else {
+      this.end(job, "EXITED", exit.code === 0 ? "Completed" : "Error");
+    }
+    this.options.logger?.info(
+      { jobId: record.id, state: record.state, reason: record.reason, exitCode: record.exitCode, signal: record.signal },
+      "job ended",
+    );
+  }
+
+  private end(job: ManagedJob, state: JobState, reason: JobReason, message?: string): void {
+    this.setState(job, state);
+    job.record.reason = reason;
+    if (message !== undefined) job.record.message = message;
+    job.record.outputBytes = job.spool.length;
+    job.record.outputDroppedBytes = job.spool.dropped;
+  }
+
+  private setState(job: ManagedJob, state: JobState): void {
+    job.record.state = transition(job.record.state, state);
+  }
+
+  private scheduleKill(job: ManagedJob, killAt: number): void {
+    const stop = job.stop!;
+    clearTimeout(stop.killTimer);
+    stop.killAt = killAt;
+    stop.killTimer = setTimeout(() => signalGroup(job.record.pid!, "SIGKILL"), Math.max(0, killAt - Date.now()));
+  }
+
+  private get(id: string): ManagedJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new NotFoundError(`job ${id} not found`);
+    return job;
+  }
+
+  private snapshot(job: ManagedJob): JobRecord {
+    return {
+      ...job.record,
+      args: [...job.record.args],
+      outputBytes: job.spool.length,
+      outputDroppedBytes: job.spool.dropped,
+    };
+  }
+
+  private async recover(): Promise<void> {
+    const records = await this.store.loadAll((id, err) =>
+      this.options.logger?.error({ jobId: id, err }, "job record unreadable; left on disk untouched"),
+    );
+    for (const record of records) {
+      if (!isFinal(record.state)) await this.recoverOrphan(record);
+      const spool = await OutputSpool.openFinished(this.store.outputPath(record.id), record.outputDroppedBytes);
+      record.outputBytes = spool.length;
+      this.jobs.set(record.id, { record, spool, done: Promise.resolve() });
+    }
+  }
+
+  /** A job recorded as running by an agent that died: kill what is left of it and say so. */
+  private async recoverOrphan(record: JobRecord): Promise<void> {
+    const pid = record.pid ?? 0;
+    const ticks = pid > 0 ? processStartTicks(pid) : undefined;
+    // A live process with that pid but another start time is not ours: the pid was reused.
+    const ours = ticks === undefined || ticks === record.pidStartTicks;
+    const killed = pid > 0 && ours && signalGroup(pid, "SIGKILL");
+    record.state = "STOPPED";
+    record.reason = "Orphaned";
+    record.message = killed
+      ? "still running after the agent that started it ended; killed when the agent restarted"
+      : "the agent that started it ended while it ran; its end was not observed";
+    record.endTime = new Date().toISOString();
+    this.options.logger?.warn({ jobId: record.id, pid, killed }, "recovered orphaned job");
+    await this.store.save(record);
+  }
+
+  /** Drops the oldest finished jobs beyond the retention count, and those older than the retention age. */
+  private gc(): void {
+    const { maxFinishedJobs, maxAgeMs } = this.options.retention;
+    const finished = [...this.jobs.values()]
+      .filter((job) => isFinal(job.record.state))
+      .sort((a, b) => (a.record.endTime ?? "").localeCompare(b.record.endTime ?? ""));
+    const cutoff = new Date(Date.now() - maxAgeMs).toISOString();
+    finished.forEach((job, index) => {
+      const tooMany = finished.length - index > maxFinishedJobs;
+      if (tooMany || (job.record.endTime ?? "") < cutoff) {
+        this.jobs.delete(job.record.id);
+        void this.store.remove(job.record.id).catch((err) => this.options.logger?.error({ err }, "removing job failed"));
+      }
+    });
+  }
+}

@@ -1,0 +1,49 @@
+// What the agent knows and keeps about a job. Persisted as JSON next to the
+// job's output so that status and output survive an agent restart.
+import type { JobReason, JobState } from "./lifecycle.js";
+
+/** Resource limits; 0 means unlimited / agent default. Enforced by the cgroup layer. */
+export interface ResourceLimits {
+  cpuCores: number;
+  memoryBytes: number;
+  ioReadBps: number;
+  ioWriteBps: number;
+  ioReadIops: number;
+  ioWriteIops: number;
+  pids: number;
+}
+
+export const NO_LIMITS: ResourceLimits = Object.freeze({
+  cpuCores: 0,
+  memoryBytes: 0,
+  ioReadBps: 0,
+  ioWriteBps: 0,
+  ioReadIops: 0,
+  ioWriteIops: 0,
+  pids: 0,
+});
+
+export interface JobRecord {
+  id: string;
+  owner: string;
+  command: string;
+  args: string[];
+  state: JobState;
+  reason?: JobReason;
+  /** Human-readable detail: why it failed to start, who stopped it, ... */
+  message?: string;
+  pid?: number;
+  /** The process's start time in clock ticks since boot (/proc/PID/stat field 22):
+   * with the pid it identifies the process across pid reuse, for recovery. */
+  pidStartTicks?: string;
+  /** Exit code, or null while running or when ended by a signal. */
+  exitCode: number | null;
+  /** Terminating signal name, e.g. "SIGKILL", or null. */
+  signal: string | null;
+  startTime: string;
+  endTime?: string;
+  gracePeriodMs: number;
+  limits: ResourceLimits;
+  outputBytes: number;
+  outputDroppedBytes: number;
+}

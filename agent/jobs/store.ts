@@ -1,0 +1,73 @@
+// On-disk layout of the job state, one directory per job:
+//
+//   <stateDir>/jobs/<id>/job.json   the JobRecord, replaced atomically (write + rename)
+//   <stateDir>/jobs/<id>/output     the combined output spool
+//   <stateDir>/jobs/<id>/work/      the job's working directory
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { JobRecord } from "./record.js";
+import { isJobId } from "./ids.js";
+
+export class JobStore {
+  readonly root: string;
+  /** Per-job chain of pending saves, so that writes land in the order they were made. */
+  private pending = new Map<string, Promise<void>>();
+
+  constructor(stateDir: string) {
+    this.root = join(stateDir, "jobs");
+  }
+
+  jobDir(id: string): string {
+    return join(this.root, id);
+  }
+  outputPath(id: string): string {
+    return join(this.root, id, "output");
+  }
+  workDir(id: string): string {
+    return join(this.root, id, "work");
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+  }
+
+  async create(id: string): Promise<void> {
+    await mkdir(this.workDir(id), { recursive: true, mode: 0o700 });
+  }
+
+  save(record: JobRecord): Promise<void> {
+    const snapshot = JSON.stringify(record, null, 1);
+    const previous = this.pending.get(record.id) ?? Promise.resolve();
+    const next = previous.then(() => this.write(record.id, snapshot));
+    this.pending.set(record.id, next);
+    void next.finally(() => {
+      if (this.pending.get(record.id) === next) this.pending.delete(record.id);
+    });
+    return next;
+  }
+
+  /** Every readable record; unreadable ones are reported, not fatal. */
+  async loadAll(onError: (id: string, err: unknown) => void): Promise<JobRecord[]> {
+    const records: JobRecord[] = [];
+    for (const id of await readdir(this.root)) {
+      if (!isJobId(id)) continue;
+      try {
+        records.push(JSON.parse(await readFile(join(this.root, id, "job.json"), "utf8")) as JobRecord);
+      } catch (err) {
+        onError(id, err);
+      }
+    }
+    return records;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.pending.get(id);
+    await rm(this.jobDir(id), { recursive: true, force: true });
+  }
+
+  private async write(id: string, json: string): Promise<void> {
+    const path = join(this.root, id, "job.json");
+    await writeFile(`${path}.tmp`, json, { mode: 0o600 });
+    await rename(`${path}.tmp`, path);
+  }
+}

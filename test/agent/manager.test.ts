@@ -1,0 +1,224 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { JobManager, type JobManagerOptions } from "../../agent/jobs/manager.js";
+import { processStartTicks } from "../../agent/jobs/process.js";
+import { collect, sleep, tempDir } from "../helpers/tmp.js";
+import { groupMembers, isAlive } from "../helpers/proc.js";
+
+function options(stateDir: string, overrides: Partial<JobManagerOptions> = {}): JobManagerOptions {
+  return {
+    stateDir,
+    defaultGracePeriodMs: 10_000,
+    outputCapBytes: 64 * 1024 * 1024,
+    maxConcurrentJobs: 50,
+    retention: { maxFinishedJobs: 100, maxAgeMs: 3600_000 },
+    ...overrides,
+  };
+}
+
+describe("JobManager (real child processes)", () => {
+  let dir: ReturnType<typeof tempDir>;
+  let manager: JobManager;
+  beforeEach(async () => {
+    dir = tempDir();
+    manager = await JobManager.open(options(dir.path));
+  });
+  afterEach(async () => {
+    await manager.shutdown(0);
+    dir.cleanup();
+  });
+
+  it("runs a command to completion and keeps its exit code and output", async () => {
+    const { id, state } = await manager.start("alice", "echo", ["hello", "world"]);
+    expect(state).to.be.oneOf(["STARTED", "RUNNING"]);
+    const final = await manager.wait(id);
+    expect(final).to.include({ state: "EXITED", reason: "Completed", exitCode: 0, signal: null, owner: "alice" });
+    expect((await collect(manager.output(id))).toString()).to.equal("hello world\n");
+    expect(final.outputBytes).to.equal(12);
+  });
+
+  it("combines stdout and stderr in write order", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "echo one; echo two >&2; echo three; echo four >&2"]);
+    expect((await collect(manager.output(id))).toString()).to.equal("one\ntwo\nthree\nfour\n");
+  });
+
+  it("records a non-zero exit as Error with its code", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "exit 3"]);
+    expect(await manager.wait(id)).to.include({ state: "EXITED", reason: "Error", exitCode: 3 });
+  });
+
+  it("ends FAILED with a clear message when the command does not exist", async () => {
+    const { id } = await manager.start("a", "no-such-command-xyz", []);
+    const final = await manager.wait(id);
+    expect(final).to.include({ state: "FAILED", reason: "FailedToStart", exitCode: null });
+    expect(final.message).to.match(/exec no-such-command-xyz: No such file or directory/);
+  });
+
+  it("ends FAILED when the file is not executable", async () => {
+    const script = join(dir.path, "not-executable.sh");
+    writeFileSync(script, "#!/bin/sh\necho hi\n");
+    chmodSync(script, 0o644);
+    const final = await manager.wait((await manager.start("a", script, [])).id);
+    expect(final.state).to.equal("FAILED");
+    expect(final.message).to.match(/Permission denied/);
+  });
+
+  it("gives jobs stdin from /dev/null, a minimal environment and their own session", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "cat; env | sort; ps -o sid=,pgid= -p $$"]);
+    const out = (await collect(manager.output(id))).toString();
+    expect(out).to.include(`JOBWORKER_JOB_ID=${id}`);
+    expect(out).to.include("PATH=/usr/local/sbin:");
+    expect(out).not.to.include("npm_");
+    const [sid, pgid] = out.trim().split("\n").pop()!.trim().split(/\s+/).map(Number);
+    const { pid } = manager.status(id);
+    expect(sid).to.equal(pid);
+    expect(pgid).to.equal(pid);
+  });
+
+  it("stop sends SIGTERM and the job ends STOPPED", async () => {
+    const { id } = await manager.start("a", "sleep", ["1000"]);
+    const final = await manager.stop(id, 5000);
+    expect(final).to.include({ state: "STOPPED", reason: "Stopped", signal: "SIGTERM", exitCode: null });
+  });
+
+  it("stop kills a grandchild that ignores SIGTERM after the grace period: nothing is left", async () => {
+    const script = `sh -c 'trap "" TERM; echo $$; while :; do sleep 1; done' & wait`;
+    const { id, pid } = await manager.start("a", "sh", ["-c", script]);
+    const reader = manager.output(id);
+    const first = await reader.next();
+    const grandchild = Number(first.value!.toString().trim());
+    await reader.return(undefined);
+    expect(isAlive(grandchild)).to.equal(true);
+    const began = Date.now();
+    const final = await manager.stop(id, 300);
+    expect(final.state).to.equal("STOPPED");
+    expect(isAlive(grandchild)).to.equal(false);
+    expect(groupMembers(pid!)).to.deep.equal([]);
+    expect(Date.now() - began).to.be.lessThan(5000);
+  });
+
+  it("stop with grace 0 sends SIGKILL at once (seed 003)", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "trap '' TERM; sleep 1000"]);
+    const final = await manager.stop(id, 0);
+    expect(final).to.include({ state: "STOPPED", signal: "SIGKILL" });
+  });
+
+  it("stopping a finished job is not an error", async () => {
+    const { id } = await manager.start("a", "true", []);
+    await manager.wait(id);
+    expect((await manager.stop(id)).state).to.equal("EXITED");
+  });
+
+  it("kills what the command left in its group when it exits", async () => {
+    const { id, pid } = await manager.start("a", "sh", ["-c", "sleep 1000 & echo $!"]);
+    const final = await manager.wait(id);
+    expect(final.state).to.equal("EXITED");
+    const sleeper = Number((await collect(manager.output(id))).toString().trim());
+    expect(isAlive(sleeper)).to.equal(false);
+    expect(groupMembers(pid!)).to.deep.equal([]);
+  });
+
+  it("serves output from an offset, without follow, and to late readers", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "printf 0123456789"]);
+    await manager.wait(id);
+    expect((await collect(manager.output(id, { offset: 4 }))).toString()).to.equal("456789");
+    expect((await collect(manager.output(id, { follow: false }))).toString()).to.equal("0123456789");
+    expect((await collect(manager.output(id, { offset: 99 }))).toString()).to.equal("");
+  });
+
+  it("without follow returns what exists and ends while the job still runs", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "echo early; exec sleep 1000"]);
+    let out = "";
+    for (let i = 0; i < 50 && out === ""; i++) {
+      out = (await collect(manager.output(id, { follow: false }))).toString();
+      if (out === "") await sleep(50);
+    }
+    expect(out).to.equal("early\n");
+    expect(manager.status(id).state).to.equal("RUNNING");
+  });
+
+  it("streams live to concurrent readers, binary-safe", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "head -c 3000000 /dev/urandom; sleep 0.2; printf '\\000\\377end'"]);
+    const outputs = await Promise.all([0, 1, 2, 3].map(() => collect(manager.output(id))));
+    expect(outputs[0].length).to.equal(3000005);
+    expect(outputs[0].subarray(-5).toString("latin1")).to.equal("\u0000\u00ffend");
+    for (const out of outputs) expect(out.equals(outputs[0])).to.equal(true);
+  });
+
+  it("caps output per job: the rest is dropped and counted, the job runs on", async () => {
+    await manager.shutdown(0);
+    manager = await JobManager.open(options(dir.path, { outputCapBytes: 1000 }));
+    const { id } = await manager.start("a", "sh", ["-c", "head -c 5000 /dev/zero; echo done-marker >/dev/null"]);
+    const final = await manager.wait(id);
+    expect(final).to.include({ state: "EXITED", reason: "Completed", outputBytes: 1000, outputDroppedBytes: 4000 });
+    expect((await collect(manager.output(id))).length).to.equal(1000);
+  });
+
+  it("refuses jobs past the concurrency limit with RESOURCE_EXHAUSTED", async () => {
+    await manager.shutdown(0);
+    manager = await JobManager.open(options(dir.path, { maxConcurrentJobs: 1 }));
+    const { id } = await manager.start("a", "sleep", ["1000"]);
+    try {
+      await manager.start("a", "true", []);
+      expect.fail("second start should be refused");
+    } catch (err) {
+      expect((err as { code: string }).code).to.equal("RESOURCE_EXHAUSTED");
+    }
+    await manager.stop(id, 0);
+    const next = await manager.start("a", "true", []);
+    expect((await manager.wait(next.id)).state).to.equal("EXITED");
+  });
+
+  it("answers NOT_FOUND for unknown ids", () => {
+    expect(() => manager.status("00000000-0000-4000-8000-000000000000")).to.throw(/not found/).with.property("code", "NOT_FOUND");
+  });
+
+  it("keeps finished jobs' status and output across a restart", async () => {
+    const { id } = await manager.start("bob", "sh", ["-c", "printf persisted; exit 4"]);
+    await manager.wait(id);
+    await manager.shutdown(0);
+    manager = await JobManager.open(options(dir.path));
+    expect(manager.status(id)).to.include({ state: "EXITED", exitCode: 4, owner: "bob", outputBytes: 9 });
+    expect((await collect(manager.output(id))).toString()).to.equal("persisted");
+  });
+
+  it("on open, kills a job left running by an agent that died and records it Orphaned", async () => {
+    // A real process tree standing in for a job whose agent was SIGKILLed.
+    const orphan = spawn("sh", ["-c", "sleep 1000 & wait"], { detached: true, stdio: "ignore" });
+    await sleep(100);
+    const id = "6f1c1f5e-4c1a-4d2b-9a7e-2b1a3c4d5e6f";
+    mkdirSync(join(dir.path, "jobs", id), { recursive: true });
+    writeFileSync(join(dir.path, "jobs", id, "output"), "partial");
+    writeFileSync(
+      join(dir.path, "jobs", id, "job.json"),
+      JSON.stringify({
+        id, owner: "alice", command: "sh", args: [], state: "RUNNING", exitCode: null, signal: null,
+        pid: orphan.pid, pidStartTicks: processStartTicks(orphan.pid!), startTime: new Date().toISOString(),
+        gracePeriodMs: 10000, limits: {}, outputBytes: 0, outputDroppedBytes: 0,
+      }),
+    );
+    await manager.shutdown(0);
+    manager = await JobManager.open(options(dir.path));
+    expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Orphaned", outputBytes: 7 });
+    await sleep(100);
+    expect(groupMembers(orphan.pid!)).to.deep.equal([]);
+  });
+
+  it("garbage-collects the oldest finished jobs past the retention count", async () => {
+    await manager.shutdown(0);
+    manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 2, maxAgeMs: 3600_000 } }));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { id } = await manager.start("a", "true", []);
+      await manager.wait(id);
+      ids.push(id);
+      await sleep(5);
+    }
+    await sleep(50);
+    expect(() => manager.status(ids[0])).to.throw(/not found/);
+    expect(existsSync(join(dir.path, "jobs", ids[0]))).to.equal(false);
+    expect(manager.status(ids[2]).state).to.equal("EXITED");
+  });
+});
