@@ -18,6 +18,8 @@ export interface ReadOptions {
   follow?: boolean;
   /** Byte offset to start at (default 0). */
   offset?: number;
+  /** Ends the read, also while it waits for output (e.g. the client went away). */
+  signal?: AbortSignal;
 }
 
 export class OutputSpool {
@@ -84,9 +86,10 @@ export class OutputSpool {
     const follow = options.follow ?? true;
     let position = options.offset ?? 0;
     const end = follow ? Infinity : this.length;
+    const aborted = abortPromise(options.signal);
     const file = await open(this.path, "r");
     try {
-      for (;;) {
+      while (!options.signal?.aborted) {
         const limit = Math.min(this.length, end);
         if (position < limit) {
           const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, limit - position));
@@ -97,7 +100,7 @@ export class OutputSpool {
           continue;
         }
         if (!follow || this.closed) return;
-        await this.change.promise;
+        await Promise.race([this.change.promise, aborted]);
       }
     } finally {
       await file.close();
@@ -109,6 +112,14 @@ export class OutputSpool {
     this.change = newSignal();
     current.resolve();
   }
+}
+
+function abortPromise(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise(() => {});
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 function newSignal(): { promise: Promise<void>; resolve: () => void } {

@@ -1,0 +1,68 @@
+// The agent: the job manager, served over gRPC with mutual TLS.
+import * as grpc from "@grpc/grpc-js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { ensureDevPki } from "../certs/layout.js";
+import { workerservice } from "../proto/load.js";
+import { BUILTIN_ROLES } from "./auth/rbac.js";
+import { workerServiceHandlers } from "./api/grpc-adapter.js";
+import { JobService } from "./api/job-service.js";
+import { REQUEST_LIMITS } from "./api/limits.js";
+import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
+import type { AgentSettings, TlsFiles } from "./config/settings.js";
+import { JobManager } from "./jobs/manager.js";
+
+export interface RunningAgent {
+  /** The bound port (useful when listening on port 0). */
+  port: number;
+  jobs: JobManager;
+  /** Stops taking RPCs, stops running jobs (each within the shutdown grace period), closes the server. */
+  close(): Promise<void>;
+}
+
+export async function startAgent(settings: AgentSettings, logger: Logger): Promise<RunningAgent> {
+  const jobs = await JobManager.open({ stateDir: settings.stateDir, ...settings.jobs, logger: logger.child({ component: "jobs" }) });
+  const tlsFiles = settings.tls ?? (await developmentPki(settings, logger));
+  const credentials = new MutualTlsServerCredentials({ ...(await readTls(tlsFiles)), cipherSuites: settings.cipherSuites });
+  const service = new JobService(jobs, BUILTIN_ROLES);
+
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": REQUEST_LIMITS.maxMessageBytes,
+  });
+  server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, logger.child({ component: "grpc" })));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  logger.info({ listen: settings.listen, port, stateDir: settings.stateDir }, "agent listening");
+
+  return {
+    port,
+    jobs,
+    async close() {
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await jobs.shutdown(settings.shutdownGracePeriodMs);
+      // Streams end once their jobs have; give them a moment, then cut what is left.
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+      await Promise.race([drained, timeout]);
+      server.forceShutdown();
+    },
+  };
+}
+
+async function readTls(files: TlsFiles): Promise<TlsMaterial> {
+  const [ca, cert, key] = await Promise.all([readFile(files.caFile), readFile(files.certFile), readFile(files.keyFile)]);
+  return { ca, cert, key };
+}
+
+/** No TLS files configured: use (creating it on first start) a development PKI under the state directory. */
+async function developmentPki(settings: AgentSettings, logger: Logger): Promise<TlsFiles> {
+  const host = settings.listen.slice(0, settings.listen.lastIndexOf(":"));
+  const server = host === "" || host === "0.0.0.0" || host === "[::]" ? `localhost${settings.listen.slice(host.length)}` : settings.listen;
+  const pki = await ensureDevPki({ dir: join(settings.stateDir, "pki"), jobctlConfigPath: settings.jobctlConfigPath, server });
+  logger.warn(
+    { pki: join(settings.stateDir, "pki"), jobctlConfig: pki.wroteConfig ? settings.jobctlConfigPath : undefined },
+    "no TLS files configured: using the development PKI (not for production)",
+  );
+  return { caFile: pki.caPath, certFile: pki.certPath, keyFile: pki.keyPath };
+}

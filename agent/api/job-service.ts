@@ -1,0 +1,115 @@
+// The local job service: the WorkerService's operations, with the caller's
+// identity, authorization and input validation, in plain TypeScript. The gRPC
+// adapter (grpc-adapter.ts) is a thin layer over it with the same shape.
+import type { GetOutputRequest__Output } from "../../proto/generated/workerservice/GetOutputRequest.js";
+import type { GetOutputResponse } from "../../proto/generated/workerservice/GetOutputResponse.js";
+import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
+import type { QueryStatusRequest__Output } from "../../proto/generated/workerservice/QueryStatusRequest.js";
+import type { QueryStatusResponse } from "../../proto/generated/workerservice/QueryStatusResponse.js";
+import type { ResourceLimits__Output } from "../../proto/generated/workerservice/ResourceLimits.js";
+import type { StartRequest__Output } from "../../proto/generated/workerservice/StartRequest.js";
+import type { StartResponse } from "../../proto/generated/workerservice/StartResponse.js";
+import type { StopRequest__Output } from "../../proto/generated/workerservice/StopRequest.js";
+import type { StopResponse } from "../../proto/generated/workerservice/StopResponse.js";
+import { authorize, type Operation, type Roles } from "../auth/rbac.js";
+import type { Identity } from "../auth/identity.js";
+import { NotFoundError } from "../errors.js";
+import { jobIdToBytes, parseWireJobId } from "../jobs/ids.js";
+import type { JobManager } from "../jobs/manager.js";
+import type { JobRecord, ResourceLimits } from "../jobs/record.js";
+import { parseGracePeriod, parseOffset, validateCommand } from "./limits.js";
+
+export class JobService {
+  constructor(
+    private readonly jobs: JobManager,
+    private roles: Roles,
+  ) {}
+
+  /** Replaces the role table (config reload). */
+  setRoles(roles: Roles): void {
+    this.roles = roles;
+  }
+
+  async start(caller: Identity, request: StartRequest__Output): Promise<StartResponse> {
+    authorize(this.roles, caller, "start");
+    validateCommand(request.commandName, request.arguments);
+    const record = await this.jobs.start(caller.name, request.commandName, request.arguments, {
+      gracePeriodMs: parseGracePeriod(request.gracePeriodMs),
+      limits: request.limits ? limitsFromWire(request.limits) : undefined,
+    });
+    return { jobID: jobIdToBytes(record.id), id: record.id };
+  }
+
+  async stop(caller: Identity, request: StopRequest__Output): Promise<StopResponse> {
+    const id = this.visibleJob(caller, "stop", request.jobID);
+    const grace = parseGracePeriod(request.gracePeriodMs);
+    return { status: toStatusResponse(await this.jobs.stop(id, grace, { message: `stopped by ${caller.name}` })) };
+  }
+
+  queryStatus(caller: Identity, request: QueryStatusRequest__Output): QueryStatusResponse {
+    return toStatusResponse(this.jobs.status(this.visibleJob(caller, "status", request.jobID)));
+  }
+
+  list(caller: Identity): ListResponse {
+    const scope = authorize(this.roles, caller, "list");
+    const jobs = this.jobs.list().filter((job) => scope === "all" || job.owner === caller.name);
+    jobs.sort((a, b) => a.startTime.localeCompare(b.startTime));
+    return { jobs: jobs.map(toStatusResponse) };
+  }
+
+  async *getOutput(caller: Identity, request: GetOutputRequest__Output, signal?: AbortSignal): AsyncGenerator<GetOutputResponse> {
+    const id = this.visibleJob(caller, "output", request.jobID);
+    let offset = parseOffset(request.offset);
+    for await (const chunk of this.jobs.output(id, { follow: !request.noFollow, offset, signal })) {
+      yield { output: chunk, offset };
+      offset += chunk.length;
+    }
+  }
+
+  /** The job id if the caller may do `operation` on that job; NOT_FOUND for jobs outside its scope, so nothing leaks. */
+  private visibleJob(caller: Identity, operation: Operation, wireId: Buffer): string {
+    const scope = authorize(this.roles, caller, operation);
+    const id = parseWireJobId(wireId);
+    const record = this.jobs.status(id);
+    if (scope === "own" && record.owner !== caller.name) throw new NotFoundError(`job ${id} not found`);
+    return id;
+  }
+}
+
+export function toStatusResponse(record: JobRecord): QueryStatusResponse {
+  return {
+    exitCode: record.exitCode ?? -1,
+    commandName: record.command,
+    arguments: record.args,
+    JobStatus: record.state,
+    id: record.id,
+    owner: record.owner,
+    pid: record.pid ?? 0,
+    signal: record.signal ?? "",
+    reason: record.reason ?? "",
+    startTime: toTimestamp(record.startTime),
+    endTime: record.endTime ? toTimestamp(record.endTime) : null,
+    message: record.message ?? "",
+    outputBytes: record.outputBytes,
+    outputDroppedBytes: record.outputDroppedBytes,
+    limits: record.limits,
+    gracePeriodMs: record.gracePeriodMs,
+  };
+}
+
+function toTimestamp(iso: string): { seconds: number; nanos: number } {
+  const ms = Date.parse(iso);
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+function limitsFromWire(limits: ResourceLimits__Output): ResourceLimits {
+  return {
+    cpuCores: limits.cpuCores,
+    memoryBytes: Number(limits.memoryBytes),
+    ioReadBps: Number(limits.ioReadBps),
+    ioWriteBps: Number(limits.ioWriteBps),
+    ioReadIops: Number(limits.ioReadIops),
+    ioWriteIops: Number(limits.ioWriteIops),
+    pids: Number(limits.pids),
+  };
+}

@@ -1,0 +1,37 @@
+// Who is calling: the verified client certificate's subject CN, and the role
+// carried in its X.509 v3 extension OID 1.2.840.10070.8.1 (seed 000).
+import type { PeerCertificate } from "node:tls";
+import { readCertificateRole } from "../../certs/role.js";
+import { UnauthenticatedError } from "../errors.js";
+
+export interface Identity {
+  /** Subject CN of the client certificate. */
+  name: string;
+  /** Role from the certificate's role extension; undefined if it has none. */
+  role: string | undefined;
+}
+
+/** Parsed identities by certificate fingerprint: the role extension is decoded once per certificate, not per RPC. */
+const cache = new Map<string, Identity>();
+const CACHE_LIMIT = 10_000;
+
+/**
+ * The identity of a verified peer certificate. grpc-js hands one over only
+ * when the TLS handshake verified it against the configured CA (the socket is
+ * "authorized"); absent, expired, or untrusted certificates arrive as undefined.
+ */
+export function identityFromCertificate(cert: PeerCertificate | undefined): Identity {
+  if (!cert?.raw) {
+    throw new UnauthenticatedError("a client certificate signed by the agent's CA is required (none was presented, or it is untrusted or expired)");
+  }
+  const key = cert.fingerprint256;
+  let identity = cache.get(key);
+  if (!identity) {
+    const name = typeof cert.subject?.CN === "string" ? cert.subject.CN : "";
+    if (name === "") throw new UnauthenticatedError("the client certificate has no subject CN to identify the caller");
+    identity = { name, role: readCertificateRole(cert.raw) };
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, identity);
+  }
+  return identity;
+}
