@@ -2,7 +2,7 @@
 // It knows nothing of gRPC, identities or roles: callers pass an owner string
 // and get typed errors (../errors.ts). The lifecycle is drawn in lifecycle.ts.
 import type { Logger } from "pino";
-import { FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError } from "../errors.js";
+import { NotFoundError, ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { newJobId } from "./ids.js";
 import { isFinal, transition, type JobReason, type JobState } from "./lifecycle.js";
 import { OutputSpool, type ReadOptions } from "./output-spool.js";
@@ -10,6 +10,7 @@ import { DEFAULT_SHIM_PATH, processStartTicks, signalGroup, spawnJobProcess, typ
 import { NO_LIMITS, type JobRecord, type ResourceLimits } from "./record.js";
 import { JobStore } from "./store.js";
 import { jobEnvironment } from "./environment.js";
+import { Placement, type PlacedJob } from "./placement.js";
 
 export interface JobManagerOptions {
   stateDir: string;
@@ -23,12 +24,18 @@ export interface JobManagerOptions {
   retention: { maxFinishedJobs: number; maxAgeMs: number };
   /** After the command ends, how long output from processes that escaped the job may still arrive. */
   drainTimeoutMs?: number;
+  /** cgroup placement; default: none (process groups only, limits refused). */
+  placement?: Placement;
+  /** Credentials jobs run with (the agent's own when unset). */
+  runAs?: { uid: number; gid: number };
   logger?: Logger;
 }
 
 export interface StartOptions {
   gracePeriodMs?: number;
   limits?: ResourceLimits;
+  /** Run with the agent's own credentials instead of options.runAs (the caller has checked it may). */
+  asAgentUser?: boolean;
 }
 
 interface StopIntent {
@@ -41,6 +48,7 @@ interface StopIntent {
 interface ManagedJob {
   record: JobRecord;
   spool: OutputSpool;
+  placed?: PlacedJob;
   /** Resolves once the job is final and its output complete. */
   done: Promise<void>;
   stop?: StopIntent;
@@ -52,6 +60,7 @@ export class JobManager {
   private readonly jobs = new Map<string, ManagedJob>();
   private readonly store: JobStore;
   private readonly shimPath: string;
+  readonly placement: Placement;
   private active = 0;
   private closing = false;
   private gcTimer?: NodeJS.Timeout;
@@ -59,6 +68,9 @@ export class JobManager {
   private constructor(private readonly options: JobManagerOptions) {
     this.store = new JobStore(options.stateDir);
     this.shimPath = options.shimPath ?? DEFAULT_SHIM_PATH;
+    this.placement =
+      options.placement ??
+      new Placement({ cgroups: { mode: "unavailable", reason: "cgroup placement is not configured" }, bestEffortLimits: false, swap: false, oomGroup: true });
   }
 
   /** Loads the jobs of earlier runs, recovering any left running by an agent that died. */
@@ -74,19 +86,11 @@ export class JobManager {
   async start(owner: string, command: string, args: string[], options: StartOptions = {}): Promise<JobRecord> {
     if (this.closing) throw new UnavailableError("the agent is shutting down");
     const limits = options.limits ?? NO_LIMITS;
-    if (Object.values(limits).some((v) => v !== 0)) {
-      throw new FailedPreconditionError("resource limits need cgroup v2 support, which this agent does not provide yet");
-    }
     if (this.active >= this.options.maxConcurrentJobs) {
       throw new ResourceExhaustedError(`too many running jobs (limit ${this.options.maxConcurrentJobs})`);
     }
-    this.active++;
-    try {
-      return await this.launch(owner, command, args, limits, options.gracePeriodMs ?? this.options.defaultGracePeriodMs);
-    } catch (err) {
-      this.active--;
-      throw err;
-    }
+    const runAs = options.asAgentUser ? undefined : this.options.runAs;
+    return this.launch(owner, command, args, limits, options.gracePeriodMs ?? this.options.defaultGracePeriodMs, runAs);
   }
 
   /**
@@ -101,7 +105,10 @@ export class JobManager {
     const killAt = Date.now() + grace;
     if (!job.stop) {
       job.stop = { reason: why.reason ?? "Stopped", message: why.message ?? "stopped on request", killAt: Infinity };
-      if (grace > 0) signalGroup(job.record.pid!, "SIGTERM");
+      if (grace > 0) {
+        signalGroup(job.record.pid!, "SIGTERM");
+        await job.placed?.signal("SIGTERM"); // also processes that left the group
+      }
     }
     if (killAt < job.stop.killAt) this.scheduleKill(job, killAt);
     await job.done;
@@ -143,16 +150,33 @@ export class JobManager {
     );
   }
 
-  private async launch(owner: string, command: string, args: string[], limits: ResourceLimits, gracePeriodMs: number): Promise<JobRecord> {
+  private async launch(
+    owner: string, command: string, args: string[], limits: ResourceLimits, gracePeriodMs: number, runAs: { uid: number; gid: number } | undefined,
+  ): Promise<JobRecord> {
     const id = newJobId();
-    await this.store.create(id);
-    const spool = await OutputSpool.create(this.store.outputPath(id), this.options.outputCapBytes);
+    const workDir = this.store.workDir(id);
+    // Counted from here, so concurrent starts cannot overshoot the limit while we await.
+    this.active++;
+    let spool: OutputSpool;
+    let placed: PlacedJob;
+    try {
+      await this.store.create(id, runAs);
+      placed = await this.placement.place(id, limits, workDir);
+      spool = await OutputSpool.create(this.store.outputPath(id), this.options.outputCapBytes);
+    } catch (err) {
+      this.active--;
+      await this.store.remove(id).catch(() => {});
+      throw err;
+    }
     const record: JobRecord = {
       id, owner, command, args, state: "STARTED", exitCode: null, signal: null,
       startTime: new Date().toISOString(), gracePeriodMs, limits, outputBytes: 0, outputDroppedBytes: 0,
+      uid: runAs?.uid ?? process.getuid?.(), gid: runAs?.gid ?? process.getgid?.(),
     };
+    if (placed.warning) record.message = placed.warning;
     const proc = spawnJobProcess({
-      shimPath: this.shimPath, command, args, cwd: this.store.workDir(id), env: jobEnvironment(id, this.store.workDir(id)),
+      shimPath: this.shimPath, command, args, cwd: workDir, env: jobEnvironment(id, workDir),
+      cgroupProcs: placed.cgroupProcs, uid: runAs?.uid, gid: runAs?.gid,
     });
     // Attach the reader before any await: Node discards the pipe's data of a
     // child that exits while nobody is reading it.
@@ -160,12 +184,18 @@ export class JobManager {
     record.pid = proc.pid;
     record.pidStartTicks = processStartTicks(proc.pid);
     let finished!: () => void;
-    const job: ManagedJob = { record, spool, done: new Promise<void>((r) => (finished = r)) };
+    const job: ManagedJob = { record, spool, placed, done: new Promise<void>((r) => (finished = r)) };
     this.jobs.set(id, job);
-    // Persist the pid before answering: recovery after a crash depends on it.
-    await this.store.save(record);
-    this.options.logger?.info({ jobId: id, owner, pid: proc.pid, command }, "job started");
+    // From here on supervise() owns the job, including the active count.
     void this.supervise(job, proc, captured).finally(finished);
+    try {
+      // Persist the pid before answering: recovery after a crash depends on it.
+      await this.store.save(record);
+    } catch (err) {
+      this.kill(job); // a job we could not record must not run unaccounted for
+      throw err;
+    }
+    this.options.logger?.info({ jobId: id, owner, pid: proc.pid, command }, "job started");
     return this.snapshot(job);
   }
 
@@ -174,11 +204,16 @@ export class JobManager {
     const execError = await proc.execError;
     if (execError === undefined && job.record.state === "STARTED") this.setState(job, "RUNNING");
     const exit = await proc.exited;
-    // Like a container's init: when the command ends, what it left behind in its group goes too.
+    // Like a container's init: when the command ends, what it left behind goes too.
     signalGroup(proc.pid, "SIGKILL");
+    const placement = await job.placed!.finish().catch((err) => {
+      this.options.logger?.error({ err, jobId: job.record.id }, "cleaning up the job's cgroup failed");
+      return { usage: undefined, oomKilled: false };
+    });
+    if (placement.usage) job.record.usage = placement.usage;
     await this.drain(captured, proc);
     clearTimeout(job.stop?.killTimer);
-    this.finish(job, exit, execError);
+    this.finish(job, exit, execError, placement.oomKilled);
     this.active--;
     // After finish(): a reader that sees the end of the output sees the final state too.
     await job.spool.close();
@@ -207,7 +242,7 @@ export class JobManager {
     }
   }
 
-  private finish(job: ManagedJob, exit: ExitInfo, execError: string | undefined): void {
+  private finish(job: ManagedJob, exit: ExitInfo, execError: string | undefined, oomKilled: boolean): void {
     const record = job.record;
     record.exitCode = exit.signal ? null : exit.code;
     record.signal = exit.signal;
@@ -217,6 +252,8 @@ export class JobManager {
       this.end(job, "FAILED", "FailedToStart", execError);
     } else if (job.stop) {
       this.end(job, "STOPPED", job.stop.reason, job.stop.message);
+    } else if (oomKilled) {
+      this.end(job, "EXITED", "OOMKilled", "killed by the kernel's OOM killer: the job reached its memory limit");
     } else {
       this.end(job, "EXITED", exit.code === 0 ? "Completed" : "Error");
     }
@@ -242,7 +279,12 @@ export class JobManager {
     const stop = job.stop!;
     clearTimeout(stop.killTimer);
     stop.killAt = killAt;
-    stop.killTimer = setTimeout(() => signalGroup(job.record.pid!, "SIGKILL"), Math.max(0, killAt - Date.now()));
+    stop.killTimer = setTimeout(() => this.kill(job), Math.max(0, killAt - Date.now()));
+  }
+
+  private kill(job: ManagedJob): void {
+    signalGroup(job.record.pid!, "SIGKILL");
+    job.placed?.kill().catch((err) => this.options.logger?.error({ err, jobId: job.record.id }, "cgroup.kill failed"));
   }
 
   private get(id: string): ManagedJob {
@@ -278,7 +320,12 @@ export class JobManager {
     const ticks = pid > 0 ? processStartTicks(pid) : undefined;
     // A live process with that pid but another start time is not ours: the pid was reused.
     const ours = ticks === undefined || ticks === record.pidStartTicks;
-    const killed = pid > 0 && ours && signalGroup(pid, "SIGKILL");
+    const groupKilled = pid > 0 && ours && signalGroup(pid, "SIGKILL");
+    const cgroupKilled = await this.placement.reclaim(record.id).catch((err) => {
+      this.options.logger?.error({ err, jobId: record.id }, "reclaiming the job's cgroup failed");
+      return false;
+    });
+    const killed = groupKilled || cgroupKilled;
     record.state = "STOPPED";
     record.reason = "Orphaned";
     record.message = killed

@@ -23,6 +23,17 @@ export const NO_LIMITS: ResourceLimits = Object.freeze({
   pids: 0,
 });
 
+/** What the job used, from its cgroup when it ended. */
+export interface JobUsage {
+  cpuSeconds: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+  memoryPeakBytes: number;
+  ioReadBytes: number;
+  ioWriteBytes: number;
+  oomKills: number;
+}
+
 export interface JobRecord {
   id: string;
   owner: string;
@@ -46,4 +57,9 @@ export interface JobRecord {
   limits: ResourceLimits;
   outputBytes: number;
   outputDroppedBytes: number;
+  /** Final resource usage; absent without cgroup v2. */
+  usage?: JobUsage;
+  /** Who the job ran as. */
+  uid?: number;
+  gid?: number;
 }

@@ -3,7 +3,7 @@
 //   <stateDir>/jobs/<id>/job.json   the JobRecord, replaced atomically (write + rename)
 //   <stateDir>/jobs/<id>/output     the combined output spool
 //   <stateDir>/jobs/<id>/work/      the job's working directory
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobRecord } from "./record.js";
 import { isJobId } from "./ids.js";
@@ -28,11 +28,16 @@ export class JobStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    // Traversable but not listable, so that a job's unprivileged user can reach its own work/.
+    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    await chmod(this.root, 0o711);
   }
 
-  async create(id: string): Promise<void> {
-    await mkdir(this.workDir(id), { recursive: true, mode: 0o700 });
+  /** The job's directory; its work/ belongs to the user the job runs as. */
+  async create(id: string, owner?: { uid: number; gid: number }): Promise<void> {
+    await mkdir(this.jobDir(id), { mode: 0o711 });
+    await mkdir(this.workDir(id), { mode: 0o700 });
+    if (owner) await chown(this.workDir(id), owner.uid, owner.gid);
   }
 
   save(record: JobRecord): Promise<void> {

@@ -1,0 +1,126 @@
+// Taking over the cgroup v2 subtree the agent was delegated (systemd
+// Delegate=yes, or a privileged pod), obeying the no-internal-processes rule:
+//
+//   <root>/                 the cgroup we were given: we write only its cgroup.subtree_control
+//   <root>/agent/           the agent's own processes, moved here first
+//   <root>/jobs/            enables the controllers for its children
+//   <root>/jobs/<job id>/   one leaf per job, with its limits
+//
+// Where this is impossible the agent still runs, without resource control,
+// and says exactly why (CgroupUnavailable.reason).
+import { readFile } from "node:fs/promises";
+import { CgroupFs } from "./cgroupfs.js";
+
+export const REQUIRED_CONTROLLERS = ["cpu", "memory", "io", "pids"] as const;
+const ENABLE = REQUIRED_CONTROLLERS.map((c) => `+${c}`).join(" ");
+
+export interface CgroupAvailable {
+  mode: "v2";
+  fs: CgroupFs;
+  /** The delegated cgroup, relative to the mount. */
+  root: string;
+  /** Parent of the job leaves, relative to the mount. */
+  jobsParent: string;
+}
+
+export interface CgroupUnavailable {
+  mode: "unavailable";
+  reason: string;
+}
+
+export type CgroupSetup = CgroupAvailable | CgroupUnavailable;
+
+export interface DelegationOptions {
+  /** Where cgroup2 is mounted. */
+  mountPoint?: string;
+  /** The delegated cgroup relative to the mount; default: the agent's own, from /proc/self/cgroup. */
+  root?: string;
+  /** Overridable for tests. */
+  procSelfCgroup?: string;
+  mountInfo?: string;
+  pid?: number;
+}
+
+export async function setupDelegation(options: DelegationOptions = {}): Promise<CgroupSetup> {
+  const mountPoint = options.mountPoint ?? "/sys/fs/cgroup";
+  try {
+    const mountError = await checkCgroup2Mount(mountPoint, options.mountInfo ?? "/proc/self/mountinfo");
+    if (mountError) return unavailable(mountError);
+    const root = trimSlashes(options.root ?? (await ownCgroup(options.procSelfCgroup ?? "/proc/self/cgroup")));
+    const fs = new CgroupFs(mountPoint);
+    const missing = await missingControllers(fs, root);
+    if (missing.length > 0) {
+      return unavailable(
+        `cgroup ${show(root)} lacks the ${missing.join(", ")} controller(s): they are not delegated to it (enable them in its parent's cgroup.subtree_control, or use systemd Delegate=yes)`,
+      );
+    }
+    await moveOwnProcesses(fs, root, options.pid ?? process.pid);
+    await fs.write(root, "cgroup.subtree_control", ENABLE);
+    const jobsParent = join(root, "jobs");
+    await fs.mkdir(jobsParent);
+    await fs.write(jobsParent, "cgroup.subtree_control", ENABLE);
+    return { mode: "v2", fs, root, jobsParent };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS") {
+      return unavailable(`no permission to manage the cgroup subtree (${e.message}); run as root with a delegated cgroup`);
+    }
+    return unavailable(`cgroup setup failed: ${e.message}`);
+  }
+}
+
+/** The agent's processes move from <root> to <root>/agent: a cgroup with children may hold no processes. */
+async function moveOwnProcesses(fs: CgroupFs, root: string, ownPid: number): Promise<void> {
+  const agentLeaf = join(root, "agent");
+  await fs.mkdir(agentLeaf);
+  const pids = (await fs.read(root, "cgroup.procs")).split("\n").filter(Boolean);
+  // Ourselves first; then anything else already there (e.g. a pod's other processes), which would block enabling controllers.
+  for (const pid of [String(ownPid), ...pids.filter((p) => p !== String(ownPid))]) {
+    try {
+      await fs.write(agentLeaf, "cgroup.procs", pid);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH" || pid === String(ownPid)) throw err;
+    }
+  }
+}
+
+async function checkCgroup2Mount(mountPoint: string, mountInfoPath: string): Promise<string | undefined> {
+  const mountInfo = await readFile(mountInfoPath, "utf8");
+  for (const line of mountInfo.split("\n")) {
+    const fields = line.split(" ");
+    const separator = fields.indexOf("-");
+    if (separator < 0 || fields[4] !== mountPoint) continue;
+    const fsType = fields[separator + 1];
+    if (fsType === "cgroup2") return undefined;
+    return `${mountPoint} is ${fsType}, not cgroup2: this host uses cgroup v1 or the hybrid layout; cgroup v2 (unified) is required for resource limits`;
+  }
+  return `nothing is mounted at ${mountPoint}: cgroup v2 is required for resource limits`;
+}
+
+async function ownCgroup(procSelfCgroup: string): Promise<string> {
+  const text = await readFile(procSelfCgroup, "utf8");
+  const line = text.split("\n").find((l) => l.startsWith("0::"));
+  if (!line) throw new Error(`${procSelfCgroup} has no cgroup v2 entry (0::)`);
+  return line.slice(3);
+}
+
+async function missingControllers(fs: CgroupFs, root: string): Promise<string[]> {
+  const available = (await fs.read(root, "cgroup.controllers")).trim().split(/\s+/);
+  return REQUIRED_CONTROLLERS.filter((c) => !available.includes(c));
+}
+
+function unavailable(reason: string): CgroupUnavailable {
+  return { mode: "unavailable", reason };
+}
+
+function trimSlashes(path: string): string {
+  return path.replace(/^\/+|\/+$/g, "");
+}
+
+function join(a: string, b: string): string {
+  return a === "" ? b : `${a}/${b}`;
+}
+
+function show(root: string): string {
+  return `/${root}`;
+}
