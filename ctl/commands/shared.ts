@@ -1,0 +1,50 @@
+// What the verbs share: connecting with the global --config/--context, the
+// job id given as an argument or with seed 000's -j, and duration options.
+import { InvalidArgumentError, type Command } from "commander";
+import { connect, type WorkerApi } from "../client.js";
+import { configPathFrom, loadConfig, readTlsFiles } from "../config.js";
+import { parseDuration } from "../duration.js";
+import { pickJobId } from "../job-id.js";
+
+export interface GlobalOptions {
+  config?: string;
+  context?: string;
+}
+
+/** Runs `run` with a client for the selected context, and closes the client after, so the process can exit. */
+export async function withAgent<T>(command: Command, run: (api: WorkerApi) => Promise<T>): Promise<T> {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const context = await loadConfig(configPathFrom(globals.config), globals.context);
+  const api = connect(context, await readTlsFiles(context));
+  try {
+    return await run(api);
+  } finally {
+    api.close();
+  }
+}
+
+/** Adds `[id]` and `-j, --job <id>` (seed 000's form) to a command that acts on one job. */
+export function jobIdArguments(command: Command): Command {
+  return command.argument("[id]", "job id (a UUID, as printed by jobctl start)").option("-j, --job <id>", "job id (alternative to the argument)");
+}
+
+/** The validated job id from `[id]` or `-j`; UsageError if missing, doubled or malformed. */
+export function jobIdFrom(positional: string | undefined, options: { job?: string }): string {
+  return pickJobId(positional, options.job);
+}
+
+/** Commander argument parser for DURATION options: milliseconds. */
+export function durationOption(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** Commander argument parser for non-negative whole numbers (byte offsets). */
+export function byteOffsetOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a byte offset (a whole number, 0 or more)");
+  return n;
+}

@@ -1,0 +1,66 @@
+// Text formatting for status and list output. Strings from the agent (command
+// lines, owner names from certificates, messages) are made printable first:
+// an escape sequence in someone's job arguments must not drive the terminal
+// of the admin who lists the jobs.
+import type { Timestamp__Output } from "../proto/generated/google/protobuf/Timestamp.js";
+
+// C0 controls, DEL and C1 controls.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
+
+function escapeControl(char: string): string {
+  const code = char.charCodeAt(0);
+  return NAMED_ESCAPES[char] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
+}
+
+/** The text with control characters shown as escapes (\n, \x1b, ...). */
+export function printable(text: string): string {
+  return text.replace(CONTROL, escapeControl);
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** One word quoted for a POSIX shell (bash's $'...' when it holds control characters), so it can be pasted back. */
+export function shellQuote(word: string): string {
+  if (SAFE_WORD.test(word)) return word;
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(word)) {
+    return `$'${word.replace(/[\\']/g, (c) => `\\${c}`).replace(CONTROL, escapeControl)}'`;
+  }
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function commandLine(command: string, args: readonly string[]): string {
+  return [command, ...args].map(shellQuote).join(" ");
+}
+
+/** A protobuf Timestamp as a Date, or undefined when unset. */
+export function fromTimestamp(ts: Timestamp__Output | null | undefined): Date | undefined {
+  if (!ts) return undefined;
+  return new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6));
+}
+
+/** kubectl-style age: 5s, 3m, 2h, 4d (whole units, rounded down). */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h`;
+  return `${Math.floor(hours / 24)}d`;
+}
+
+/** Rows as kubectl-style columns: each padded to its widest cell, three spaces apart, the last one not padded. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, col) => Math.max(...all.map((row) => (row[col] ?? "").length)));
+  return all
+    .map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join("   "))
+    .map((line) => `${line}\n`)
+    .join("");
+}
+
+/** "-" for an empty value, so every line and column keeps its shape. */
+export function orDash(value: string): string {
+  return value === "" ? "-" : value;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// jobctl's entry point: run the command, turn any failure into one stderr
+// line and an exit code (exit-codes.ts), and let the process end by itself
+// once the command has closed its client (so stdout is flushed).
+import "./quiet-warnings.js";
+import { reportFailure } from "./errors.js";
+import { buildProgram } from "./program.js";
+
+// A reader that goes away (`jobctl logs ID | head`) is not an error; without
+// a listener Node would crash with a stack trace on EPIPE.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") process.exitCode = reportFailure(err);
+});
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportFailure(err);
+}
