@@ -12,6 +12,9 @@ import { REQUEST_LIMITS } from "./api/limits.js";
 import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
 import type { AgentSettings, TlsFiles } from "./config/settings.js";
 import { JobManager } from "./jobs/manager.js";
+import { Placement } from "./jobs/placement.js";
+import { resolveUser, type Credentials } from "./jobs/run-as.js";
+import { setupDelegation, type CgroupSetup } from "./cgroups/delegation.js";
 
 export interface RunningAgent {
   /** The bound port (useful when listening on port 0). */
@@ -22,10 +25,29 @@ export interface RunningAgent {
 }
 
 export async function startAgent(settings: AgentSettings, logger: Logger): Promise<RunningAgent> {
-  const jobs = await JobManager.open({ stateDir: settings.stateDir, ...settings.jobs, logger: logger.child({ component: "jobs" }) });
+  const cgroups = await resourceControl(settings, logger);
+  const runAs = await jobCredentials(settings, logger);
+  const jobs = await JobManager.open({
+    stateDir: settings.stateDir,
+    defaultGracePeriodMs: settings.jobs.defaultGracePeriodMs,
+    outputCapBytes: settings.jobs.outputCapBytes,
+    maxConcurrentJobs: settings.jobs.maxConcurrentJobs,
+    retention: settings.jobs.retention,
+    placement: new Placement({ cgroups, ...settings.cgroup, logger: logger.child({ component: "cgroups" }) }),
+    runAs,
+    logger: logger.child({ component: "jobs" }),
+  });
   const tlsFiles = settings.tls ?? (await developmentPki(settings, logger));
   const credentials = new MutualTlsServerCredentials({ ...(await readTls(tlsFiles)), cipherSuites: settings.cipherSuites });
-  const service = new JobService(jobs, BUILTIN_ROLES);
+  const service = new JobService(jobs, BUILTIN_ROLES, {
+    defaultLimits: settings.jobs.defaultLimits,
+    maxLimits: settings.jobs.maxLimits,
+    allowRootJobs: settings.jobs.allowRootJobs,
+    cgroupMode: cgroups.mode,
+    cgroupReason: cgroups.mode === "unavailable" ? cgroups.reason : "",
+    cgroupRoot: cgroups.mode === "v2" ? `/${cgroups.root}` : "",
+    runAsUser: runAs ? `${runAs.name} (${runAs.uid}:${runAs.gid})` : `the agent's own user (${process.getuid?.()}:${process.getgid?.()})`,
+  });
 
   const server = new grpc.Server({
     "grpc.max_receive_message_length": REQUEST_LIMITS.maxMessageBytes,
@@ -48,6 +70,28 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
       server.forceShutdown();
     },
   };
+}
+
+/** The delegated cgroup v2 subtree, or why there is none (one specific warning). */
+async function resourceControl(settings: AgentSettings, logger: Logger): Promise<CgroupSetup> {
+  const setup: CgroupSetup =
+    settings.cgroup.mode === "off"
+      ? { mode: "unavailable", reason: "cgroup resource control is turned off in the agent configuration" }
+      : await setupDelegation({ mountPoint: settings.cgroup.mountPoint, root: settings.cgroup.root });
+  if (setup.mode === "unavailable") {
+    logger.warn({ reason: setup.reason, bestEffortLimits: settings.cgroup.bestEffortLimits }, "cgroup v2 resource control unavailable: jobs run without limits");
+  } else {
+    logger.info({ cgroupRoot: `/${setup.root}`, jobs: `/${setup.jobsParent}` }, "cgroup v2 resource control enabled");
+  }
+  return setup;
+}
+
+/** As root, jobs run as the configured unprivileged user; otherwise as the agent's own user. */
+async function jobCredentials(settings: AgentSettings, logger: Logger): Promise<Credentials | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const credentials = await resolveUser(settings.jobs.runAsUser);
+  logger.info({ user: credentials.name, uid: credentials.uid, gid: credentials.gid }, "jobs run as an unprivileged user");
+  return credentials;
 }
 
 async function readTls(files: TlsFiles): Promise<TlsMaterial> {

@@ -3,6 +3,7 @@
 // log line with identity, method, job id, status code and duration.
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import type { AgentInfoRequest__Output } from "../../proto/generated/workerservice/AgentInfoRequest.js";
 import type { ListRequest__Output } from "../../proto/generated/workerservice/ListRequest.js";
 import type { QueryStatusRequest__Output } from "../../proto/generated/workerservice/QueryStatusRequest.js";
 import type { StartRequest__Output } from "../../proto/generated/workerservice/StartRequest.js";
@@ -44,6 +45,7 @@ export function workerServiceHandlers(service: JobService, logger: Logger): Work
     Stop: unary("Stop", (caller, request: StopRequest__Output) => service.stop(caller, request)),
     QueryStatus: unary("QueryStatus", (caller, request: QueryStatusRequest__Output) => service.queryStatus(caller, request)),
     List: unary("List", (caller, _request: ListRequest__Output) => service.list(caller)),
+    AgentInfo: unary("AgentInfo", (caller, _request: AgentInfoRequest__Output) => service.agentInfo(caller)),
     GetOutput: async (call) => {
       const began = process.hrtime.bigint();
       const log: CallLog = { method: "GetOutput", jobId: jobIdForLog(call.request.jobID) };

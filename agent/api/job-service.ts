@@ -13,16 +13,32 @@ import type { StopRequest__Output } from "../../proto/generated/workerservice/St
 import type { StopResponse } from "../../proto/generated/workerservice/StopResponse.js";
 import { authorize, type Operation, type Roles } from "../auth/rbac.js";
 import type { Identity } from "../auth/identity.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, PermissionDeniedError } from "../errors.js";
 import { jobIdToBytes, parseWireJobId } from "../jobs/ids.js";
 import type { JobManager } from "../jobs/manager.js";
-import type { JobRecord, ResourceLimits } from "../jobs/record.js";
+import { NO_LIMITS, type JobRecord, type ResourceLimits } from "../jobs/record.js";
+import type { AgentInfoResponse } from "../../proto/generated/workerservice/AgentInfoResponse.js";
+import { resolveLimits } from "./resource-limits.js";
 import { parseGracePeriod, parseOffset, validateCommand } from "./limits.js";
+
+/** What the service enforces and reports beyond the role table. */
+export interface ServicePolicy {
+  defaultLimits: ResourceLimits;
+  maxLimits: ResourceLimits;
+  allowRootJobs: boolean;
+  cgroupMode: string;
+  cgroupReason: string;
+  cgroupRoot: string;
+  runAsUser: string;
+}
+
+export const AGENT_VERSION = "0.1.0";
 
 export class JobService {
   constructor(
     private readonly jobs: JobManager,
     private roles: Roles,
+    private readonly policy: ServicePolicy,
   ) {}
 
   /** Replaces the role table (config reload). */
@@ -32,10 +48,16 @@ export class JobService {
 
   async start(caller: Identity, request: StartRequest__Output): Promise<StartResponse> {
     authorize(this.roles, caller, "start");
+    if (request.runAsRoot) {
+      authorize(this.roles, caller, "startAsRoot");
+      if (!this.policy.allowRootJobs) throw new PermissionDeniedError("running jobs as root is disabled in the agent configuration (jobs.allowRootJobs)");
+    }
     validateCommand(request.commandName, request.arguments);
+    const limits = resolveLimits(request.limits ? limitsFromWire(request.limits) : NO_LIMITS, this.policy.defaultLimits, this.policy.maxLimits);
     const record = await this.jobs.start(caller.name, request.commandName, request.arguments, {
       gracePeriodMs: parseGracePeriod(request.gracePeriodMs),
-      limits: request.limits ? limitsFromWire(request.limits) : undefined,
+      limits,
+      asAgentUser: request.runAsRoot,
     });
     return { jobID: jobIdToBytes(record.id), id: record.id };
   }
@@ -55,6 +77,16 @@ export class JobService {
     const jobs = this.jobs.list().filter((job) => scope === "all" || job.owner === caller.name);
     jobs.sort((a, b) => a.startTime.localeCompare(b.startTime));
     return { jobs: jobs.map(toStatusResponse) };
+  }
+
+  agentInfo(caller: Identity): AgentInfoResponse {
+    authorize(this.roles, caller, "info");
+    const p = this.policy;
+    return {
+      version: AGENT_VERSION, cgroupMode: p.cgroupMode, cgroupReason: p.cgroupReason, cgroupRoot: p.cgroupRoot,
+      runAsUser: p.runAsUser, defaultLimits: p.defaultLimits, maxLimits: p.maxLimits, allowRootJobs: p.allowRootJobs,
+      identity: caller.name, role: caller.role ?? "",
+    };
   }
 
   async *getOutput(caller: Identity, request: GetOutputRequest__Output, signal?: AbortSignal): AsyncGenerator<GetOutputResponse> {
@@ -94,6 +126,9 @@ export function toStatusResponse(record: JobRecord): QueryStatusResponse {
     outputDroppedBytes: record.outputDroppedBytes,
     limits: record.limits,
     gracePeriodMs: record.gracePeriodMs,
+    usage: record.usage ?? null,
+    uid: record.uid ?? 0,
+    gid: record.gid ?? 0,
   };
 }
 

@@ -3,8 +3,10 @@
 import { PermissionDeniedError } from "../errors.js";
 import type { Identity } from "./identity.js";
 
-export type Operation = "start" | "stop" | "status" | "list" | "output";
-export const ALL_OPERATIONS: readonly Operation[] = ["start", "stop", "status", "list", "output"];
+/** "startAsRoot": start a job with the agent's own (root) credentials, where the config allows it at all. */
+export type Operation = "start" | "stop" | "status" | "list" | "output" | "info" | "startAsRoot";
+export const ALL_OPERATIONS: readonly Operation[] = ["start", "stop", "status", "list", "output", "info", "startAsRoot"];
+const JOB_OPERATIONS: readonly Operation[] = ["start", "stop", "status", "list", "output", "info"];
 
 /** "own": only jobs the caller started (others' answer NOT_FOUND); "all": every job. */
 export type Scope = "own" | "all";
@@ -21,9 +23,9 @@ export const BUILTIN_ROLES: Roles = Object.freeze({
   admin: { operations: ALL_OPERATIONS, scope: "all" },
   full: { operations: ALL_OPERATIONS, scope: "all" },
   // Seed 003: everything, but only on jobs it started.
-  user: { operations: ALL_OPERATIONS, scope: "own" },
+  user: { operations: JOB_OPERATIONS, scope: "own" },
   // Seed 000: query status and stream output, never start or stop.
-  readonly: { operations: ["status", "list", "output"], scope: "all" },
+  readonly: { operations: ["status", "list", "output", "info"], scope: "all" },
 });
 
 /** The scope the caller has for an operation; PERMISSION_DENIED if none. */

@@ -2,6 +2,7 @@
 // (The declarative YAML configuration file builds on this shape.)
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { NO_LIMITS, type ResourceLimits } from "../jobs/record.js";
 
 export interface TlsFiles {
   caFile: string;
@@ -26,6 +27,29 @@ export interface AgentSettings {
     outputCapBytes: number;
     maxConcurrentJobs: number;
     retention: { maxFinishedJobs: number; maxAgeMs: number };
+    /** Limits for jobs that ask for none (0: unlimited). */
+    defaultLimits: ResourceLimits;
+    /** Highest limits a job may ask for (0: no maximum). */
+    maxLimits: ResourceLimits;
+    /** When the agent runs as root, jobs run as this user: a name from /etc/passwd or "uid:gid". */
+    runAsUser: string;
+    /** Whether an admin may start a job as root at all (StartRequest.runAsRoot). */
+    allowRootJobs: boolean;
+  };
+  cgroup: {
+    /** "auto": use cgroup v2 where the host allows; "off": never (no limits). */
+    mode: "auto" | "off";
+    mountPoint: string;
+    /** Delegated cgroup relative to the mount; default: the agent's own (/proc/self/cgroup). */
+    root?: string;
+    /** Without cgroup v2, run jobs that ask for limits anyway instead of refusing them. */
+    bestEffortLimits: boolean;
+    /** Path whose disk io limits apply to; default: each job's working directory. */
+    ioDevicePath?: string;
+    /** Let jobs use swap (memory.swap.max unset); default off, so memory.max holds. */
+    swap: boolean;
+    /** memory.oom.group: an OOM kill takes the whole job. */
+    oomGroup: boolean;
   };
   /** On SIGTERM/SIGINT, running jobs get at most this grace period before SIGKILL. */
   shutdownGracePeriodMs: number;
@@ -56,7 +80,12 @@ export function defaultSettings(): AgentSettings {
       outputCapBytes: 1024 * MiB,
       maxConcurrentJobs: 100,
       retention: { maxFinishedJobs: 1000, maxAgeMs: 7 * DAY_MS },
+      defaultLimits: { ...NO_LIMITS },
+      maxLimits: { ...NO_LIMITS },
+      runAsUser: "nobody",
+      allowRootJobs: false,
     },
+    cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
     shutdownGracePeriodMs: 10_000,
   };
 }

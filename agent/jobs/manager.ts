@@ -1,6 +1,7 @@
 // The job manager: the library that starts, stops, inspects and streams jobs.
 // It knows nothing of gRPC, identities or roles: callers pass an owner string
 // and get typed errors (../errors.ts). The lifecycle is drawn in lifecycle.ts.
+import { chmod } from "node:fs/promises";
 import type { Logger } from "pino";
 import { NotFoundError, ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { newJobId } from "./ids.js";
@@ -77,6 +78,8 @@ export class JobManager {
   static async open(options: JobManagerOptions): Promise<JobManager> {
     const manager = new JobManager(options);
     await manager.store.init();
+    // Jobs running as another user must be able to reach their work/ directory under ours.
+    if (options.runAs) await chmod(options.stateDir, 0o711);
     await manager.recover();
     manager.gc();
     manager.gcTimer = setInterval(() => manager.gc(), GC_INTERVAL_MS).unref();
