@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { ensureDevPki } from "../certs/layout.js";
+import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout.js";
 import { workerservice } from "../proto/load.js";
 import { BUILTIN_ROLES } from "./auth/rbac.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
@@ -37,7 +37,8 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     runAs,
     logger: logger.child({ component: "jobs" }),
   });
-  const tlsFiles = settings.tls ?? (await developmentPki(settings, logger));
+  const devPki = settings.tls ? undefined : await developmentPki(settings, logger);
+  const tlsFiles = settings.tls ?? devPki!.files;
   const credentials = new MutualTlsServerCredentials({ ...(await readTls(tlsFiles)), cipherSuites: settings.cipherSuites });
   const service = new JobService(jobs, BUILTIN_ROLES, {
     defaultLimits: settings.jobs.defaultLimits,
@@ -56,6 +57,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
+  if (devPki) await writeJobctlConfigFor(devPki.pki, settings, port, logger);
   logger.info({ listen: settings.listen, port, stateDir: settings.stateDir }, "agent listening");
 
   return {
@@ -100,13 +102,19 @@ async function readTls(files: TlsFiles): Promise<TlsMaterial> {
 }
 
 /** No TLS files configured: use (creating it on first start) a development PKI under the state directory. */
-async function developmentPki(settings: AgentSettings, logger: Logger): Promise<TlsFiles> {
+async function developmentPki(settings: AgentSettings, logger: Logger): Promise<{ pki: DevPki; files: TlsFiles }> {
+  const dir = join(settings.stateDir, "pki");
+  const pki = await ensureDevPki({ dir, server: settings.listen });
+  logger.warn({ pki: dir, created: pki.created }, "no TLS files configured: using the development PKI (not for production)");
+  return { pki, files: { caFile: pki.caPath, certFile: pki.certPath, keyFile: pki.keyPath } };
+}
+
+/** The development PKI's jobctl config, with the port actually bound (listening on port 0 picks one). */
+async function writeJobctlConfigFor(pki: DevPki, settings: AgentSettings, port: number, logger: Logger): Promise<void> {
   const host = settings.listen.slice(0, settings.listen.lastIndexOf(":"));
-  const server = host === "" || host === "0.0.0.0" || host === "[::]" ? `localhost${settings.listen.slice(host.length)}` : settings.listen;
-  const pki = await ensureDevPki({ dir: join(settings.stateDir, "pki"), jobctlConfigPath: settings.jobctlConfigPath, server });
-  logger.warn(
-    { pki: join(settings.stateDir, "pki"), jobctlConfig: pki.wroteConfig ? settings.jobctlConfigPath : undefined },
-    "no TLS files configured: using the development PKI (not for production)",
-  );
-  return { caFile: pki.caPath, certFile: pki.certPath, keyFile: pki.keyPath };
+  const dialHost = host === "" || host === "0.0.0.0" || host === "[::]" ? "localhost" : host;
+  const server = `${dialHost}:${port}`;
+  if (await writeDevJobctlConfig(settings.jobctlConfigPath, server, pki.caPath, pki.clients)) {
+    logger.info({ jobctlConfig: settings.jobctlConfigPath, server, contexts: Object.keys(pki.clients) }, "wrote a jobctl config for the development PKI");
+  }
 }

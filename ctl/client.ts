@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { workerservice } from "../proto/load.js";
+import type { AgentInfoResponse__Output } from "../proto/generated/workerservice/AgentInfoResponse.js";
 import type { GetOutputRequest } from "../proto/generated/workerservice/GetOutputRequest.js";
 import type { ListResponse__Output } from "../proto/generated/workerservice/ListResponse.js";
 import type { QueryStatusResponse__Output } from "../proto/generated/workerservice/QueryStatusResponse.js";
@@ -28,6 +29,7 @@ export interface WorkerApi {
   stop(request: StopRequest, timeoutMs: number): Promise<StopResponse__Output>;
   status(jobID: Buffer): Promise<QueryStatusResponse__Output>;
   list(): Promise<ListResponse__Output>;
+  agentInfo(): Promise<AgentInfoResponse__Output>;
   /** The job's output chunks, raw bytes; no deadline (following lasts as long as the job). */
   output(request: GetOutputRequest): AsyncGenerator<Buffer>;
   close(): void;
@@ -58,6 +60,7 @@ export function connect(context: JobctlContext, files: TlsFiles): WorkerApi {
     stop: (request, timeoutMs) => unary((req, opts, cb) => client.Stop(req, opts, cb), request, timeoutMs),
     status: (jobID) => unary((req, opts, cb) => client.QueryStatus(req, opts, cb), { jobID }),
     list: () => unary((req, opts, cb) => client.List(req, opts, cb), {}),
+    agentInfo: () => unary((req, opts, cb) => client.AgentInfo(req, opts, cb), {}),
     async *output(request) {
       const call = client.GetOutput(request);
       try {

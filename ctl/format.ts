@@ -2,7 +2,10 @@
 // lines, owner names from certificates, messages) are made printable first:
 // an escape sequence in someone's job arguments must not drive the terminal
 // of the admin who lists the jobs.
+import { formatBytes } from "../common/quantity.js";
 import type { Timestamp__Output } from "../proto/generated/google/protobuf/Timestamp.js";
+import type { JobUsage__Output } from "../proto/generated/workerservice/JobUsage.js";
+import type { ResourceLimits__Output } from "../proto/generated/workerservice/ResourceLimits.js";
 
 // C0 controls, DEL and C1 controls.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -63,4 +66,29 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 /** "-" for an empty value, so every line and column keeps its shape. */
 export function orDash(value: string): string {
   return value === "" ? "-" : value;
+}
+
+/** "cpu=0.5 memory=256Mi pids=100", or "none". */
+export function formatLimits(limits: ResourceLimits__Output | null): string {
+  if (!limits) return "none";
+  const parts: string[] = [];
+  if (limits.cpuCores > 0) parts.push(`cpu=${limits.cpuCores}`);
+  const sizes: [string, string][] = [["memory", limits.memoryBytes], ["io-read-bps", limits.ioReadBps], ["io-write-bps", limits.ioWriteBps]];
+  for (const [name, value] of sizes) if (value !== "0") parts.push(`${name}=${formatBytes(Number(value))}`);
+  const counts: [string, string][] = [["io-read-iops", limits.ioReadIops], ["io-write-iops", limits.ioWriteIops], ["pids", limits.pids]];
+  for (const [name, value] of counts) if (value !== "0") parts.push(`${name}=${value}`);
+  return parts.length > 0 ? parts.join(" ") : "none";
+}
+
+/** Final usage from the job's cgroup, or "-" (running, or no cgroup v2). */
+export function formatUsage(usage: JobUsage__Output | null): string {
+  if (!usage) return "-";
+  const oom = usage.oomKills !== "0" ? ` oom_kills=${usage.oomKills}` : "";
+  return `cpu=${usage.cpuSeconds.toFixed(3)}s memory_peak=${formatBytes(Number(usage.memoryPeakBytes))} io_read=${usage.ioReadBytes}B io_write=${usage.ioWriteBytes}B${oom}`;
+}
+
+/** Aligned "Key: value" lines, as kubectl describe prints them. */
+export function formatFields(lines: [string, string][]): string {
+  const width = Math.max(...lines.map(([key]) => key.length)) + 2;
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}\n`).join("");
 }

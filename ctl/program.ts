@@ -1,5 +1,6 @@
 // The jobctl command line: global options, one verb per file in commands/.
 import { Command } from "commander";
+import { registerInfo } from "./commands/info.js";
 import { registerList } from "./commands/list.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerStart } from "./commands/start.js";
@@ -41,5 +42,6 @@ Exit codes:
   registerStatus(program);
   registerLogs(program);
   registerList(program);
+  registerInfo(program);
   return program;
 }

@@ -1,7 +1,7 @@
 // jobctl status (alias query, seed 000's verb): one job's details as "Key: value" lines.
 import type { Command } from "commander";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import { commandLine, formatAge, fromTimestamp, orDash, printable } from "../format.js";
+import { commandLine, formatAge, fromTimestamp, formatLimits, formatUsage, orDash, printable, formatFields } from "../format.js";
 import { jobIdToWire } from "../job-id.js";
 import { jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
 
@@ -43,7 +43,9 @@ export function formatStatus(status: QueryStatusResponse__Output, now: Date): st
     ["Ended", when(ended)],
     ["Message", orDash(printable(status.message))],
     ["Output", `${status.outputBytes} bytes${dropped}`],
+    ["User", `${status.uid}:${status.gid}`],
+    ["Limits", formatLimits(status.limits)],
+    ["Usage", formatUsage(status.usage)],
   ];
-  const width = Math.max(...lines.map(([key]) => key.length)) + 2;
-  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}\n`).join("");
+  return formatFields(lines);
 }

@@ -4,9 +4,8 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseDocument } from "yaml";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { sleep } from "../helpers/tmp.js";
 import { JOBCTL_MAIN, runJobctl, type JobctlRun } from "./run-jobctl.js";
@@ -19,7 +18,7 @@ describe("jobctl end to end (real agent, mTLS on loopback)", function () {
 
   before(async () => {
     agent = await startTestAgent();
-    configPath = configWithBoundPort(agent);
+    configPath = agent.jobctlConfigPath; // written by the agent with the port it bound
   });
   after(async () => {
     await agent.stop();
@@ -201,12 +200,3 @@ describe("jobctl end to end (real agent, mTLS on loopback)", function () {
  * it writes the bound port, use a copy with the real address, next to the
  * original so that its relative paths still resolve.
  */
-function configWithBoundPort(agent: TestAgent): string {
-  const doc = parseDocument(readFileSync(agent.jobctlConfigPath, "utf8"));
-  const serverPath = ["clusters", 0, "cluster", "server"];
-  if (doc.getIn(serverPath) === agent.address) return agent.jobctlConfigPath;
-  doc.setIn(serverPath, agent.address);
-  const copy = join(agent.stateDir, "jobctl-bound-port.yaml");
-  writeFileSync(copy, doc.toString());
-  return copy;
-}

@@ -79,6 +79,9 @@ describe("jobctl formatting", () => {
         "Ended:     -",
         "Message:   -",
         "Output:    12 bytes",
+        "User:      0:0",
+        "Limits:    none",
+        "Usage:     -",
         "",
       ].join("\n"),
     );

@@ -10,6 +10,7 @@ import type { WorkerServiceClient } from "../../proto/generated/workerservice/Wo
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import type { ListResponse__Output } from "../../proto/generated/workerservice/ListResponse.js";
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
+import type { AgentInfoResponse__Output } from "../../proto/generated/workerservice/AgentInfoResponse.js";
 import type { StopResponse__Output } from "../../proto/generated/workerservice/StopResponse.js";
 import { createCa, issueClientCert, loadCa } from "../../certs/pki.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
@@ -205,6 +206,44 @@ describe("jobagent end to end (mTLS on loopback)", function () {
       const client = workerClient(agent.address, { ca: readFileSync(join(agent.pkiDir, "ca.crt")), cert: Buffer.from(issued.certPem), key: Buffer.from(issued.keyPem) });
       await expectCode(call(client, "List", {}), grpc.status.UNAUTHENTICATED);
       client.close();
+    });
+  });
+
+  describe("least privilege and resource control", () => {
+    const info = (who: string) => call<object, AgentInfoResponse__Output>(clients[who], "AgentInfo", {});
+
+    it("as root, runs jobs as the unprivileged user nobody in a work directory it owns", async function () {
+      if (process.getuid?.() !== 0) this.skip();
+      const { jobID } = await start("admin", "sh", ["-c", "id -u; id -g; id -G; touch owned && stat -c %U owned; pwd"]);
+      const out = (await readOutput(clients.admin, { jobID })).toString().trim().split("\n");
+      expect(out.slice(0, 4)).to.deep.equal(["65534", "65534", "65534", "nobody"]);
+      expect(out[4]).to.match(/\/jobs\/[0-9a-f-]{36}\/work$/);
+      expect(await status("admin", jobID)).to.include({ uid: 65534, gid: 65534 });
+      expect((await info("viewer")).runAsUser).to.equal("nobody (65534:65534)");
+    });
+
+    it("refuses runAsRoot unless the config allows it, and to non-admins always", async () => {
+      await expectCode(start("admin", "id", [], { runAsRoot: true }), grpc.status.PERMISSION_DENIED, /jobs.allowRootJobs/);
+      await expectCode(start("alice", "id", [], { runAsRoot: true }), grpc.status.PERMISSION_DENIED, /may not startAsRoot/);
+    });
+
+    it("reports its cgroup mode; without cgroup v2, limits are FAILED_PRECONDITION with the reason", async () => {
+      const agentInfo = await info("alice");
+      expect(agentInfo).to.include({ identity: "alice", role: "user", version: "0.1.0" });
+      expect(agentInfo.cgroupMode).to.be.oneOf(["v2", "unavailable"]);
+      if (agentInfo.cgroupMode === "unavailable") {
+        expect(agentInfo.cgroupReason).to.not.equal("");
+        const reason = new RegExp(agentInfo.cgroupReason.slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+        await expectCode(start("alice", "true", [], { limits: { memoryBytes: 1 << 28 } }), grpc.status.FAILED_PRECONDITION, reason);
+        // Without limits the job runs.
+        const { jobID } = await start("alice", "true");
+        expect((await finished("alice", jobID)).JobStatus).to.equal("EXITED");
+      }
+    });
+
+    it("rejects malformed limits with INVALID_ARGUMENT", async () => {
+      await expectCode(start("alice", "true", [], { limits: { cpuCores: -1 } }), grpc.status.INVALID_ARGUMENT, /cpu limit -1/);
+      await expectCode(start("alice", "true", [], { limits: { cpuCores: 0.001 } }), grpc.status.INVALID_ARGUMENT, /below the minimum/);
     });
   });
 
