@@ -23,3 +23,4 @@ echo "started job $id"
 jobctl logs -f "$id"
 jobctl status "$id"
 jobctl list
+jobctl info
