@@ -12,6 +12,7 @@ import { NO_LIMITS, type JobRecord, type ResourceLimits } from "./record.js";
 import { JobStore } from "./store.js";
 import { jobEnvironment } from "./environment.js";
 import { Placement, type PlacedJob } from "./placement.js";
+import type { CgroupStats } from "../cgroups/job-cgroup.js";
 
 export interface JobManagerOptions {
   stateDir: string;
@@ -123,6 +124,13 @@ export class JobManager {
     const job = this.get(id);
     await job.done;
     return this.snapshot(job);
+  }
+
+  /** Live resource usage of a running job, from its cgroup; undefined when it has ended or has no cgroup. */
+  async liveStats(id: string): Promise<CgroupStats | undefined> {
+    const job = this.get(id);
+    if (isFinal(job.record.state)) return undefined;
+    return job.placed?.stats().catch(() => undefined); // the job may end (and its cgroup go) meanwhile
   }
 
   status(id: string): JobRecord {

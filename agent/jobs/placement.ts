@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { wholeDiskFor } from "../cgroups/block-device.js";
 import type { CgroupSetup } from "../cgroups/delegation.js";
 import { hasIoLimits } from "../cgroups/controllers/io.js";
-import { JobCgroup } from "../cgroups/job-cgroup.js";
+import { JobCgroup, type CgroupStats } from "../cgroups/job-cgroup.js";
 import { FailedPreconditionError } from "../errors.js";
 import type { JobUsage, ResourceLimits } from "./record.js";
 
@@ -29,6 +29,8 @@ export interface PlacedJob {
   signal(signal: NodeJS.Signals): Promise<void>;
   /** SIGKILL to everything in the job. */
   kill(): Promise<void>;
+  /** Live usage from the job's cgroup; undefined without one. */
+  stats(): Promise<CgroupStats | undefined>;
   /** After the command ended: kills what is left, waits until nothing is, measures, cleans up. */
   finish(): Promise<{ usage?: JobUsage; oomKilled: boolean }>;
 }
@@ -36,6 +38,7 @@ export interface PlacedJob {
 const NOTHING: PlacedJob = {
   signal: async () => {},
   kill: async () => {},
+  stats: async () => undefined,
   finish: async () => ({ oomKilled: false }),
 };
 
@@ -86,6 +89,7 @@ function cgroupJob(cgroup: JobCgroup, logger?: Logger): PlacedJob {
     cgroupProcs: cgroup.procsFile,
     signal: (signal) => cgroup.signalAll(signal),
     kill: () => cgroup.kill(),
+    stats: () => cgroup.stats(),
     async finish() {
       await cgroup.kill();
       if (!(await cgroup.waitEmpty(5000))) logger?.warn({ cgroup: cgroup.path }, "job cgroup still populated 5 s after cgroup.kill");
