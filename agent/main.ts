@@ -16,6 +16,11 @@ const program = new Command("jobagent")
   .addOption(new Option("--tls-key <file>", "server private key").env("JOBAGENT_TLS_KEY"))
   .addOption(new Option("--jobctl-config <file>", "where to write the development PKI's jobctl config").env("JOBCTL_CONFIG"))
   .addOption(new Option("--log-level <level>", "pino log level").choices(["trace", "debug", "info", "warn", "error"]).env("JOBAGENT_LOG_LEVEL"))
+  .addOption(new Option("--cgroup-mode <mode>", "auto: cgroup v2 resource control where the host allows; off: never").choices(["auto", "off"]))
+  .addOption(new Option("--cgroup-root <path>", "delegated cgroup, relative to /sys/fs/cgroup (default: the agent's own)"))
+  .addOption(new Option("--best-effort-limits", "without cgroup v2, run jobs that ask for limits anyway, unenforced"))
+  .addOption(new Option("--run-as <user>", "as root, run jobs as this user: a name or uid:gid (default nobody)"))
+  .addOption(new Option("--allow-root-jobs", "let admins start jobs as root (StartRequest.runAsRoot)"))
   .addHelpText(
     "after",
     `
@@ -27,7 +32,7 @@ Examples:
   .showHelpAfterError();
 
 program.parse();
-const flags = program.opts<Record<string, string | undefined>>();
+const flags = program.opts<Record<string, string | undefined> & { bestEffortLimits?: boolean; allowRootJobs?: boolean }>();
 
 function settingsFromFlags(): AgentSettings {
   const settings = defaultSettings();
@@ -35,6 +40,11 @@ function settingsFromFlags(): AgentSettings {
   settings.stateDir = flags.stateDir ?? settings.stateDir;
   settings.jobctlConfigPath = flags.jobctlConfig ?? settings.jobctlConfigPath;
   settings.logLevel = flags.logLevel ?? settings.logLevel;
+  settings.cgroup.mode = (flags.cgroupMode as "auto" | "off" | undefined) ?? settings.cgroup.mode;
+  settings.cgroup.root = flags.cgroupRoot ?? settings.cgroup.root;
+  settings.cgroup.bestEffortLimits = flags.bestEffortLimits ?? settings.cgroup.bestEffortLimits;
+  settings.jobs.runAsUser = flags.runAs ?? settings.jobs.runAsUser;
+  settings.jobs.allowRootJobs = flags.allowRootJobs ?? settings.jobs.allowRootJobs;
   const tls = [flags.tlsCa, flags.tlsCert, flags.tlsKey];
   if (tls.some(Boolean)) {
     if (!tls.every(Boolean)) program.error("error: --tls-ca, --tls-cert and --tls-key go together", { exitCode: 2 });

@@ -2,7 +2,8 @@
 // `npm run test:vm`; test/vm/run.sh puts this process in a delegated cgroup,
 // as systemd's Delegate=yes would). Each test asserts the kernel's effect.
 import { expect } from "chai";
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setupDelegation, type CgroupAvailable } from "../../agent/cgroups/delegation.js";
 import { JobManager } from "../../agent/jobs/manager.js";
@@ -144,5 +145,41 @@ describe("cgroup v2 on a real kernel", function () {
     expect(final.state).to.equal("STOPPED");
     for (const pid of procs) expect(isAlive(pid), `pid ${pid}`).to.equal(false);
     expect(existsSync(leaf(id))).to.equal(false);
+  });
+});
+
+describe("cgroup v2: recovery after an agent crash", () => {
+  it("kills what is left in a crashed agent's job leaf, removes the leaf, and records the job Orphaned", async () => {
+    const setup = await setupDelegation();
+    if (setup.mode !== "v2") throw new Error(setup.reason);
+    const state = tempDir();
+    const id = "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d";
+    // What a crashed agent leaves: a job leaf with a live process that escaped its process group, and a RUNNING record.
+    const leafPath = join(CGROUP_MOUNT, setup.jobsParent, id);
+    mkdirSync(leafPath);
+    const orphan = spawn("sh", ["-c", `echo $$ > ${leafPath}/cgroup.procs; exec setsid sleep 1000`], { stdio: "ignore", detached: true });
+    await sleep(500);
+    const pids = readFileSync(join(leafPath, "cgroup.procs"), "utf8").trim().split("\n").map(Number);
+    expect(pids).to.have.length(1);
+    mkdirSync(join(state.path, "jobs", id), { recursive: true });
+    writeFileSync(join(state.path, "jobs", id, "job.json"), JSON.stringify({
+      id, owner: "t", command: "sleep", args: ["1000"], state: "RUNNING", exitCode: null, signal: null, pid: 999999,
+      startTime: new Date().toISOString(), gracePeriodMs: 1000, limits: NO_LIMITS, outputBytes: 0, outputDroppedBytes: 0,
+    }));
+    const manager = await JobManager.open({
+      stateDir: state.path, defaultGracePeriodMs: 1000, outputCapBytes: MiB, maxConcurrentJobs: 5,
+      retention: { maxFinishedJobs: 10, maxAgeMs: 3600_000 },
+      placement: new Placement({ cgroups: setup, bestEffortLimits: false, swap: false, oomGroup: true }),
+    });
+    try {
+      expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Orphaned" });
+      expect(manager.status(id).message).to.match(/killed when the agent restarted/);
+      expect(isAlive(pids[0])).to.equal(false);
+      expect(existsSync(leafPath)).to.equal(false);
+      orphan.unref();
+    } finally {
+      await manager.shutdown(0);
+      state.cleanup();
+    }
   });
 });
