@@ -73,13 +73,17 @@ export async function setupDelegation(options: DelegationOptions = {}): Promise<
 async function moveOwnProcesses(fs: CgroupFs, root: string, ownPid: number): Promise<void> {
   const agentLeaf = join(root, "agent");
   await fs.mkdir(agentLeaf);
-  const pids = (await fs.read(root, "cgroup.procs")).split("\n").filter(Boolean);
-  // Ourselves first; then anything else already there (e.g. a pod's other processes), which would block enabling controllers.
-  for (const pid of [String(ownPid), ...pids.filter((p) => p !== String(ownPid))]) {
+  await fs.write(agentLeaf, "cgroup.procs", String(ownPid));
+  // The root cgroup is exempt from the no-internal-processes rule (and holds kernel threads, which cannot move).
+  if (root === "") return;
+  // Anything else already in a delegated cgroup (e.g. a pod's other processes) would block enabling controllers.
+  const others = (await fs.read(root, "cgroup.procs")).split("\n").filter((pid) => pid !== "" && pid !== String(ownPid));
+  for (const pid of others) {
     try {
       await fs.write(agentLeaf, "cgroup.procs", pid);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH" || pid === String(ownPid)) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ESRCH" && code !== "EINVAL") throw err; // gone meanwhile, or a kernel thread
     }
   }
 }

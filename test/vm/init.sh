@@ -53,6 +53,7 @@ say "modules loaded"
 mount -t 9p -o "$P9OPTS,cache=none" vmctl "$CTL" || fail "mount the vmctl 9p share"
 ctl_mounted=1
 [ -r "$CTL/config" ] || fail "no $CTL/config"
+# shellcheck disable=SC1091
 . "$CTL/config"   # VM_CHECKOUT, VM_RO_ROOT, VM_CGROUP (written by run.sh)
 [ -n "${VM_CHECKOUT:-}" ] || fail "VM_CHECKOUT not set"
 

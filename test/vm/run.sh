@@ -67,16 +67,22 @@ case $timeout in ''|*[!0-9]*) err "--timeout wants whole seconds"; exit 2 ;; esa
 # Single-quote a word for the guest's /bin/sh (dash): ' becomes '\''.
 shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
-# Per-run directory, shared with the guest as the "vmctl" 9p share: config + cmd.sh go in,
-# exit_code (and boot_seconds, init_error) come out. Its own disk copy makes every run start from a
-# pristine file system and lets runs proceed in parallel.
-# Run dirs left by a run.sh that was SIGKILLed; none lives longer than a day.
+# Run dirs left by a run.sh that was SIGKILLed (none lives longer than a day): remove them.
 find "$vm" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+# Per-run directory, shared with the guest as the "vmctl" 9p share: config + cmd.sh go in;
+# output, exit_code (and boot_seconds, init_error) come out; console.log gets the serial line.
+# Its own disk copy makes every run start from a pristine file system and lets runs proceed in
+# parallel.
 run=$(mktemp -d "$vm/run.XXXXXX")
 qpid=
+wpid=
+# shellcheck disable=SC2317  # (called from the EXIT trap)
 cleanup() {
-  [ -n "$qpid" ] && kill "$qpid" 2>/dev/null || true
-  [ -n "$qpid" ] && sleep 0.3   # let the tails (--pid) print the rest and exit before rm -rf
+  if [ -n "$qpid" ]; then   # interrupted while the VM runs
+    kill "$qpid" 2>/dev/null || true
+    [ -z "$wpid" ] || kill "$wpid" 2>/dev/null || true
+    sleep 0.3   # let the tails (--pid) print the rest and exit before rm -rf
+  fi
   if [ "$keep" = 1 ]; then err "kept $run"; else rm -rf "$run"; fi
 }
 trap cleanup EXIT
@@ -134,6 +140,7 @@ kernel="$vm/kernel/vmlinux"
 #                    file systems, whose inode numbers could otherwise collide in the guest);
 #                    checkout: this repository read-write; vmctl: the run directory.
 #  -drive            the per-run disk copy as virtio-blk (/dev/vda in the guest).
+# shellcheck disable=SC2054  # the commas are qemu's option syntax
 qemu=(
   qemu-system-x86_64
   -accel tcg -cpu max -M q35 -m "$mem" -smp "$smp"
@@ -168,7 +175,7 @@ tpid=$!
   # Watchdog: TERM qemu at the deadline, KILL it if it lingers. Sleeps run in the background and
   # are waited for, so that our TERM (qemu ended first) interrupts them at once and takes them along.
   spid=
-  trap 'kill "$spid" 2>/dev/null; exit 0' TERM
+  trap 'kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; exit 0' TERM
   sleep "$timeout" & spid=$!
   wait "$spid" || exit 0
   echo timeout > "$run/timed_out"
