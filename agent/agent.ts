@@ -1,30 +1,36 @@
 // The agent: the job manager, served over gRPC with mutual TLS.
-import * as grpc from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout.js";
 import { workerservice } from "../proto/load.js";
-import { BUILTIN_ROLES } from "./auth/rbac.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
-import { REQUEST_LIMITS } from "./api/limits.js";
+import { createGrpcServer } from "./api/grpc-server.js";
 import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
 import type { AgentSettings, TlsFiles } from "./config/settings.js";
 import { JobManager } from "./jobs/manager.js";
 import { Placement } from "./jobs/placement.js";
 import { resolveUser, type Credentials } from "./jobs/run-as.js";
 import { setupDelegation, type CgroupSetup } from "./cgroups/delegation.js";
+import { createAgentMetrics } from "./metrics/agent-metrics.js";
+import { startMetricsServer } from "./metrics/http-server.js";
 
 export interface RunningAgent {
-  /** The bound port (useful when listening on port 0). */
+  /** The bound gRPC port (useful when listening on port 0). */
   port: number;
+  /** The bound metrics port, if the metrics listener is on. */
+  metricsPort?: number;
   jobs: JobManager;
-  /** Stops taking RPCs, stops running jobs (each within the shutdown grace period), closes the server. */
+  /** Applies what can change live (roles, log level, TLS certificate and key); logs what needs a restart. */
+  reload(next: AgentSettings): Promise<void>;
+  /** Stops taking RPCs, stops running jobs (each within the shutdown grace period), closes the servers. */
   close(): Promise<void>;
 }
 
 export async function startAgent(settings: AgentSettings, logger: Logger): Promise<RunningAgent> {
+  const metrics = createAgentMetrics();
   const cgroups = await resourceControl(settings, logger);
   const runAs = await jobCredentials(settings, logger);
   const jobs = await JobManager.open({
@@ -33,14 +39,23 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     outputCapBytes: settings.jobs.outputCapBytes,
     maxConcurrentJobs: settings.jobs.maxConcurrentJobs,
     retention: settings.jobs.retention,
-    placement: new Placement({ cgroups, ...settings.cgroup, logger: logger.child({ component: "cgroups" }) }),
+    placement: new Placement({
+      cgroups,
+      bestEffortLimits: settings.cgroup.bestEffortLimits,
+      ioDevicePath: settings.cgroup.ioDevicePath,
+      swap: settings.cgroup.swap,
+      oomGroup: settings.cgroup.oomGroup,
+      logger: logger.child({ component: "cgroups" }),
+    }),
     runAs,
+    metrics: metrics.hooks,
     logger: logger.child({ component: "jobs" }),
   });
+  metrics.attach(jobs, { cgroupMode: cgroups.mode });
   const devPki = settings.tls ? undefined : await developmentPki(settings, logger);
   const tlsFiles = settings.tls ?? devPki!.files;
   const credentials = new MutualTlsServerCredentials({ ...(await readTls(tlsFiles)), cipherSuites: settings.cipherSuites });
-  const service = new JobService(jobs, BUILTIN_ROLES, {
+  const service = new JobService(jobs, settings.roles, {
     defaultLimits: settings.jobs.defaultLimits,
     maxLimits: settings.jobs.maxLimits,
     allowRootJobs: settings.jobs.allowRootJobs,
@@ -50,28 +65,61 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     runAsUser: runAs ? `${runAs.name} (${runAs.uid}:${runAs.gid})` : `the agent's own user (${process.getuid?.()}:${process.getgid?.()})`,
   });
 
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": REQUEST_LIMITS.maxMessageBytes,
-  });
-  server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, logger.child({ component: "grpc" })));
+  const server = createGrpcServer(metrics.hooks);
+  server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, logger.child({ component: "grpc" }), metrics.hooks));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   if (devPki) await writeJobctlConfigFor(devPki.pki, settings, port, logger);
   logger.info({ listen: settings.listen, port, stateDir: settings.stateDir }, "agent listening");
 
+  let ready = true;
+  const metricsServer = settings.metrics.listen
+    ? await startMetricsServer({
+        listen: settings.metrics.listen,
+        registry: metrics.registry,
+        isReady: () => ready,
+        tls: settings.metrics.tls && { cert: await readFile(settings.metrics.tls.certFile), key: await readFile(settings.metrics.tls.keyFile) },
+      })
+    : undefined;
+  if (metricsServer) logger.info({ listen: settings.metrics.listen, port: metricsServer.port, tls: Boolean(settings.metrics.tls) }, "metrics listening");
+
+  let current = settings;
   return {
     port,
+    metricsPort: metricsServer?.port,
     jobs,
+    async reload(next) {
+      if (next.tls) {
+        const material = { ...(await readTls(next.tls)), cipherSuites: next.cipherSuites };
+        createSecureContext({ cert: material.cert, key: material.key, ca: material.ca }); // throws on a bad pair: keep the old one
+        credentials.rotate(material);
+      }
+      service.setRoles(next.roles);
+      logger.level = next.logLevel;
+      const needRestart = restartOnlySettings(current, next);
+      current = { ...current, roles: next.roles, logLevel: next.logLevel, tls: next.tls ?? current.tls, cipherSuites: next.cipherSuites };
+      logger.info({ roles: Object.keys(next.roles), logLevel: next.logLevel, tlsRotated: Boolean(next.tls), needRestart }, "configuration reloaded");
+    },
     async close() {
+      ready = false;
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await jobs.shutdown(settings.shutdownGracePeriodMs);
       // Streams end once their jobs have; give them a moment, then cut what is left.
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
       await Promise.race([drained, timeout]);
       server.forceShutdown();
+      await metricsServer?.close();
     },
   };
+}
+
+/** Settings that changed but only take effect after a restart (listen address, state directory, job and cgroup settings...). */
+function restartOnlySettings(before: AgentSettings, after: AgentSettings): string[] {
+  const live = new Set(["roles", "logLevel", "tls", "cipherSuites"]);
+  return (Object.keys(after) as (keyof AgentSettings)[]).filter(
+    (key) => !live.has(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  );
 }
 
 /** The delegated cgroup v2 subtree, or why there is none (one specific warning). */

@@ -1,63 +1,133 @@
 #!/usr/bin/env node
-// jobagent: the privileged daemon. Flags and environment variables override
-// the built-in defaults (config/settings.ts), flags first.
+// jobagent: the privileged daemon.
+//
+// Settings come from, lowest to highest precedence: the built-in defaults
+// (config/settings.ts), the configuration file (--config or JOBAGENT_CONFIG),
+// environment variables (JOBAGENT_LISTEN, JOBAGENT_LOG_LEVEL, ...), flags.
 import "reflect-metadata";
 import { Command, Option } from "commander";
 import { pino } from "pino";
-import { startAgent } from "./agent.js";
+import { stringify } from "yaml";
+import { startAgent, type RunningAgent } from "./agent.js";
+import { applyDocument, toDocument } from "./config/document.js";
+import { ConfigFileError, loadConfigFile } from "./config/load.js";
 import { defaultSettings, type AgentSettings } from "./config/settings.js";
+
+/** Exit code for a configuration that does not validate (and other usage errors). */
+const EXIT_CONFIG = 2;
 
 const program = new Command("jobagent")
   .description("Runs and controls Linux processes (jobs) for jobctl clients, over gRPC with mutual TLS 1.3.")
+  .addOption(new Option("--config <file>", "configuration file (YAML, kind: AgentConfig; schema in config/)").env("JOBAGENT_CONFIG"))
+  .option("--validate", "check the configuration file and exit (0 valid, 2 not)")
+  .option("--print-config", "print the effective configuration, defaults filled in, and exit")
   .addOption(new Option("--listen <host:port>", "gRPC listen address").env("JOBAGENT_LISTEN"))
   .addOption(new Option("--state-dir <dir>", "job records, output and the development PKI").env("JOBAGENT_STATE_DIR"))
   .addOption(new Option("--tls-ca <file>", "CA certificate that client certificates must chain to").env("JOBAGENT_TLS_CA"))
   .addOption(new Option("--tls-cert <file>", "server certificate").env("JOBAGENT_TLS_CERT"))
   .addOption(new Option("--tls-key <file>", "server private key").env("JOBAGENT_TLS_KEY"))
   .addOption(new Option("--jobctl-config <file>", "where to write the development PKI's jobctl config").env("JOBCTL_CONFIG"))
-  .addOption(new Option("--log-level <level>", "pino log level").choices(["trace", "debug", "info", "warn", "error"]).env("JOBAGENT_LOG_LEVEL"))
+  .addOption(new Option("--log-level <level>", "pino log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).env("JOBAGENT_LOG_LEVEL"))
+  .addOption(new Option("--metrics-listen <host:port>", 'metrics and health listener ("" disables)').env("JOBAGENT_METRICS_LISTEN"))
   .addOption(new Option("--cgroup-mode <mode>", "auto: cgroup v2 resource control where the host allows; off: never").choices(["auto", "off"]))
   .addOption(new Option("--cgroup-root <path>", "delegated cgroup, relative to /sys/fs/cgroup (default: the agent's own)"))
-  .addOption(new Option("--best-effort-limits", "without cgroup v2, run jobs that ask for limits anyway, unenforced"))
-  .addOption(new Option("--run-as <user>", "as root, run jobs as this user: a name or uid:gid (default nobody)"))
-  .addOption(new Option("--allow-root-jobs", "let admins start jobs as root (StartRequest.runAsRoot)"))
+  .option("--best-effort-limits", "without cgroup v2, run jobs that ask for limits anyway, unenforced")
+  .option("--run-as <user>", "as root, run jobs as this user: a name or uid:gid (default nobody)")
+  .option("--allow-root-jobs", "let admins start jobs as root (StartRequest.runAsRoot)")
   .addHelpText(
     "after",
     `
+Precedence: flags > environment variables > configuration file > built-in defaults.
+SIGHUP re-reads the configuration file: roles, log level and the TLS certificate
+and key change live; a file with errors is rejected and the running settings stay.
+
 Examples:
   jobagent                                   # localhost:5000, development PKI, state in ~/.jobworker
-  jobagent --listen 0.0.0.0:5000 --tls-ca ca.crt --tls-cert server.crt --tls-key server.key
-  JOBAGENT_STATE_DIR=/srv/jobworker jobagent --log-level debug`,
+  jobagent --config /etc/jobworker/agent.yaml
+  jobagent --config /etc/jobworker/agent.yaml --validate
+  jobagent --config /etc/jobworker/agent.yaml --print-config
+  JOBAGENT_LOG_LEVEL=debug jobagent --listen 0.0.0.0:5000`,
   )
   .showHelpAfterError();
 
-program.parse();
-const flags = program.opts<Record<string, string | undefined> & { bestEffortLimits?: boolean; allowRootJobs?: boolean }>();
-
-function settingsFromFlags(): AgentSettings {
-  const settings = defaultSettings();
-  settings.listen = flags.listen ?? settings.listen;
-  settings.stateDir = flags.stateDir ?? settings.stateDir;
-  settings.jobctlConfigPath = flags.jobctlConfig ?? settings.jobctlConfigPath;
-  settings.logLevel = flags.logLevel ?? settings.logLevel;
-  settings.cgroup.mode = (flags.cgroupMode as "auto" | "off" | undefined) ?? settings.cgroup.mode;
-  settings.cgroup.root = flags.cgroupRoot ?? settings.cgroup.root;
-  settings.cgroup.bestEffortLimits = flags.bestEffortLimits ?? settings.cgroup.bestEffortLimits;
-  settings.jobs.runAsUser = flags.runAs ?? settings.jobs.runAsUser;
-  settings.jobs.allowRootJobs = flags.allowRootJobs ?? settings.jobs.allowRootJobs;
-  const tls = [flags.tlsCa, flags.tlsCert, flags.tlsKey];
-  if (tls.some(Boolean)) {
-    if (!tls.every(Boolean)) program.error("error: --tls-ca, --tls-cert and --tls-key go together", { exitCode: 2 });
-    settings.tls = { caFile: flags.tlsCa!, certFile: flags.tlsCert!, keyFile: flags.tlsKey! };
-  }
-  return settings;
+interface Flags {
+  config?: string;
+  validate?: boolean;
+  printConfig?: boolean;
+  listen?: string;
+  stateDir?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  jobctlConfig?: string;
+  logLevel?: string;
+  metricsListen?: string;
+  cgroupMode?: "auto" | "off";
+  cgroupRoot?: string;
+  bestEffortLimits?: boolean;
+  runAs?: string;
+  allowRootJobs?: boolean;
 }
 
-const settings = settingsFromFlags();
-const logger = pino({ level: settings.logLevel, base: { service: "jobagent" } });
+program.parse();
+const flags = program.opts<Flags>();
 
-try {
-  const agent = await startAgent(settings, logger);
+/** Defaults, then the file, then environment and flags (commander has already merged those two). */
+async function effectiveSettings(): Promise<AgentSettings> {
+  let settings = defaultSettings();
+  if (flags.config) settings = applyDocument(settings, await loadConfigFile(flags.config));
+  return applyFlags(settings);
+}
+
+function applyFlags(s: AgentSettings): AgentSettings {
+  s.listen = flags.listen ?? s.listen;
+  s.stateDir = flags.stateDir ?? s.stateDir;
+  s.jobctlConfigPath = flags.jobctlConfig ?? s.jobctlConfigPath;
+  s.logLevel = flags.logLevel ?? s.logLevel;
+  s.metrics.listen = flags.metricsListen ?? s.metrics.listen;
+  s.cgroup.mode = flags.cgroupMode ?? s.cgroup.mode;
+  s.cgroup.root = flags.cgroupRoot ?? s.cgroup.root;
+  s.cgroup.bestEffortLimits = flags.bestEffortLimits ?? s.cgroup.bestEffortLimits;
+  s.jobs.runAsUser = flags.runAs ?? s.jobs.runAsUser;
+  s.jobs.allowRootJobs = flags.allowRootJobs ?? s.jobs.allowRootJobs;
+  const tls = [flags.tlsCa, flags.tlsCert, flags.tlsKey];
+  if (tls.some(Boolean)) {
+    if (!tls.every(Boolean)) program.error("error: --tls-ca, --tls-cert and --tls-key go together", { exitCode: EXIT_CONFIG });
+    s.tls = { caFile: flags.tlsCa!, certFile: flags.tlsCert!, keyFile: flags.tlsKey! };
+  }
+  return s;
+}
+
+async function main(): Promise<void> {
+  if (flags.validate && !flags.config) program.error("error: --validate needs --config FILE (or JOBAGENT_CONFIG)", { exitCode: EXIT_CONFIG });
+  let settings: AgentSettings;
+  try {
+    settings = await effectiveSettings();
+  } catch (err) {
+    if (!(err instanceof ConfigFileError)) throw err;
+    process.stderr.write(`jobagent: invalid configuration ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (flags.validate) {
+    process.stdout.write(`${flags.config}: valid\n`);
+    return;
+  }
+  if (flags.printConfig) {
+    process.stdout.write(stringify(toDocument(settings)));
+    return;
+  }
+  await serve(settings);
+}
+
+async function serve(settings: AgentSettings): Promise<void> {
+  const logger = pino({ level: settings.logLevel, base: { service: "jobagent" } });
+  let agent: RunningAgent;
+  try {
+    agent = await startAgent(settings, logger);
+  } catch (err) {
+    logger.fatal({ err }, "agent failed to start");
+    process.exit(1);
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -69,7 +139,14 @@ try {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
-} catch (err) {
-  logger.fatal({ err }, "agent failed to start");
-  process.exitCode = 1;
+  process.on("SIGHUP", () => {
+    effectiveSettings()
+      .then((next) => agent.reload(next))
+      .catch((err) => {
+        const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
+        logger.error({ config: flags.config, problems }, "configuration reload rejected; the running configuration stays");
+      });
+  });
 }
+
+await main();

@@ -1,4 +1,4 @@
-// Durations as people type them for grace periods: "10s", "500ms", "2m",
+// Durations as people type them (grace periods, retention ages): "10s", "500ms", "2m",
 // "1h", combinations like "1m30s", or a bare number of seconds ("5", "0.5").
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -27,4 +27,19 @@ export function parseDuration(text: string): number {
   const rounded = Math.round(ms);
   if (!Number.isSafeInteger(rounded)) throw new RangeError(`duration "${text}" is too long`);
   return rounded;
+}
+
+/** The shortest exact form: 10000 -> "10s", 90000 -> "1m30s", 1500 -> "1500ms". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  if (ms % 1000 !== 0) return `${ms}ms`;
+  let seconds = ms / 1000;
+  let text = "";
+  for (const [unit, size] of [["h", 3600], ["m", 60], ["s", 1]] as const) {
+    if (seconds >= size) {
+      text += `${Math.floor(seconds / size)}${unit}`;
+      seconds %= size;
+    }
+  }
+  return text;
 }

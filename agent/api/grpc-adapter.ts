@@ -12,6 +12,7 @@ import type { WorkerServiceHandlers } from "../../proto/generated/workerservice/
 import { identityFromCertificate, type Identity } from "../auth/identity.js";
 import { parseWireJobId } from "../jobs/ids.js";
 import { toStatus } from "./status.js";
+import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 import type { JobService } from "./job-service.js";
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
@@ -23,18 +24,23 @@ interface CallLog {
   jobId?: string;
 }
 
-export function workerServiceHandlers(service: JobService, logger: Logger): WorkerServiceHandlers {
+export function workerServiceHandlers(service: JobService, logger: Logger, metrics: MetricsHooks = NO_METRICS): WorkerServiceHandlers {
+  const finish = (log: CallLog, began: bigint, code: grpc.status, internal?: unknown) => {
+    const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+    metrics.rpcFinished(log.method, grpc.status[code], seconds);
+    logCall(logger, log, seconds, code, internal);
+  };
   const unary = <Req, Res>(method: string, run: (caller: Identity, request: Req) => Res | Promise<Res>) => {
     return async (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const began = process.hrtime.bigint();
       const log: CallLog = { method, jobId: jobIdForLog((call.request as { jobID?: Buffer }).jobID) };
       try {
         const response = await run(authenticate(call, log), call.request);
-        finish(logger, log, began, grpc.status.OK);
+        finish(log, began, grpc.status.OK);
         callback(null, response);
       } catch (err) {
         const status = toStatus(err);
-        finish(logger, log, began, status.code, status.internal);
+        finish(log, began, status.code, status.internal);
         callback({ code: status.code, details: status.details });
       }
     };
@@ -51,19 +57,23 @@ export function workerServiceHandlers(service: JobService, logger: Logger): Work
       const log: CallLog = { method: "GetOutput", jobId: jobIdForLog(call.request.jobID) };
       const cancelled = new AbortController();
       call.once("cancelled", () => cancelled.abort());
+      metrics.streamOpened();
       try {
         const caller = authenticate(call, log);
         for await (const message of service.getOutput(caller, call.request, cancelled.signal)) {
           if (cancelled.signal.aborted) break;
+          metrics.outputStreamed((message.output as Buffer).length);
           // Respect HTTP/2 flow control: a slow client holds back only its own stream.
           if (!call.write(message)) await drained(call, cancelled.signal);
         }
-        finish(logger, log, began, cancelled.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK);
+        finish(log, began, cancelled.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK);
         call.end();
       } catch (err) {
         const status = toStatus(err);
-        finish(logger, log, began, status.code, status.internal);
+        finish(log, began, status.code, status.internal);
         call.emit("error", { code: status.code, details: status.details });
+      } finally {
+        metrics.streamClosed();
       }
     },
   };
@@ -88,9 +98,8 @@ function drained(call: grpc.ServerWritableStream<unknown, unknown>, signal: Abor
   });
 }
 
-function finish(logger: Logger, log: CallLog, began: bigint, code: grpc.status, internal?: unknown): void {
-  const durationMs = Number(process.hrtime.bigint() - began) / 1e6;
-  const line = { ...log, code: grpc.status[code], durationMs: Math.round(durationMs * 1000) / 1000 };
+function logCall(logger: Logger, log: CallLog, seconds: number, code: grpc.status, internal?: unknown): void {
+  const line = { ...log, code: grpc.status[code], durationMs: Math.round(seconds * 1e6) / 1000 };
   if (internal !== undefined) logger.error({ ...line, err: internal }, "rpc failed");
   else logger.info(line, "rpc");
 }

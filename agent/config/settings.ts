@@ -2,6 +2,7 @@
 // (The declarative YAML configuration file builds on this shape.)
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { BUILTIN_ROLES, type Roles } from "../auth/rbac.js";
 import { NO_LIMITS, type ResourceLimits } from "../jobs/record.js";
 
 export interface TlsFiles {
@@ -22,6 +23,8 @@ export interface AgentSettings {
   /** Where the development PKI's jobctl config is written (only if no file is there). */
   jobctlConfigPath: string;
   logLevel: string;
+  /** Role name -> allowed operations and scope (rbac.ts); reloaded on SIGHUP. */
+  roles: Roles;
   jobs: {
     defaultGracePeriodMs: number;
     outputCapBytes: number;
@@ -51,6 +54,11 @@ export interface AgentSettings {
     /** memory.oom.group: an OOM kill takes the whole job. */
     oomGroup: boolean;
   };
+  metrics: {
+    /** HTTP listener for /metrics, /healthz and /readyz; "" disables it. */
+    listen: string;
+    tls?: { certFile: string; keyFile: string };
+  };
   /** On SIGTERM/SIGINT, running jobs get at most this grace period before SIGKILL. */
   shutdownGracePeriodMs: number;
 }
@@ -75,6 +83,7 @@ export function defaultSettings(): AgentSettings {
     cipherSuites: "TLS_AES_256_GCM_SHA384",
     jobctlConfigPath: defaultJobctlConfigPath(),
     logLevel: "info",
+    roles: structuredClone(BUILTIN_ROLES),
     jobs: {
       defaultGracePeriodMs: 10_000,
       outputCapBytes: 1024 * MiB,
@@ -86,6 +95,7 @@ export function defaultSettings(): AgentSettings {
       allowRootJobs: false,
     },
     cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
+    metrics: { listen: "localhost:9464" },
     shutdownGracePeriodMs: 10_000,
   };
 }

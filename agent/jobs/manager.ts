@@ -13,6 +13,7 @@ import { JobStore } from "./store.js";
 import { jobEnvironment } from "./environment.js";
 import { Placement, type PlacedJob } from "./placement.js";
 import type { CgroupStats } from "../cgroups/job-cgroup.js";
+import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 
 export interface JobManagerOptions {
   stateDir: string;
@@ -30,6 +31,7 @@ export interface JobManagerOptions {
   placement?: Placement;
   /** Credentials jobs run with (the agent's own when unset). */
   runAs?: { uid: number; gid: number };
+  metrics?: MetricsHooks;
   logger?: Logger;
 }
 
@@ -62,6 +64,7 @@ export class JobManager {
   private readonly jobs = new Map<string, ManagedJob>();
   private readonly store: JobStore;
   private readonly shimPath: string;
+  private readonly metrics: MetricsHooks;
   readonly placement: Placement;
   private active = 0;
   private closing = false;
@@ -70,6 +73,7 @@ export class JobManager {
   private constructor(private readonly options: JobManagerOptions) {
     this.store = new JobStore(options.stateDir);
     this.shimPath = options.shimPath ?? DEFAULT_SHIM_PATH;
+    this.metrics = options.metrics ?? NO_METRICS;
     this.placement =
       options.placement ??
       new Placement({ cgroups: { mode: "unavailable", reason: "cgroup placement is not configured" }, bestEffortLimits: false, swap: false, oomGroup: true });
@@ -207,6 +211,7 @@ export class JobManager {
       throw err;
     }
     this.options.logger?.info({ jobId: id, owner, pid: proc.pid, command }, "job started");
+    this.metrics.jobStarted(record);
     return this.snapshot(job);
   }
 
@@ -234,7 +239,10 @@ export class JobManager {
 
   private async capture(spool: OutputSpool, proc: SpawnedProcess): Promise<void> {
     try {
-      for await (const chunk of proc.output) await spool.append(chunk as Buffer);
+      for await (const chunk of proc.output) {
+        await spool.append(chunk as Buffer);
+        this.metrics.outputCaptured((chunk as Buffer).length);
+      }
     } catch {
       // The pipe was destroyed by drain(): what arrived is kept.
     }
@@ -272,6 +280,7 @@ export class JobManager {
       { jobId: record.id, state: record.state, reason: record.reason, exitCode: record.exitCode, signal: record.signal },
       "job ended",
     );
+    this.metrics.jobFinished(record);
   }
 
   private end(job: ManagedJob, state: JobState, reason: JobReason, message?: string): void {

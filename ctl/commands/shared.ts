@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { connect, type WorkerApi } from "../client.js";
 import { configPathFrom, loadConfig, readTlsFiles } from "../config.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../common/duration.js";
 import { pickJobId } from "../job-id.js";
 
 export interface GlobalOptions {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseDuration } from "../../ctl/duration.js";
+import { parseDuration } from "../../common/duration.js";
 
 describe("jobctl durations", () => {
   const valid: [string, number][] = [

@@ -13,6 +13,8 @@ export const AGENT_MAIN = fileURLToPath(new URL("../../agent/main.js", import.me
 export interface TestAgent {
   address: string;
   port: number;
+  /** The metrics listener's port (on 127.0.0.1 unless args say otherwise); undefined when args disable it. */
+  metricsPort?: number;
   pid: number;
   stateDir: string;
   pkiDir: string;
@@ -34,17 +36,16 @@ export interface TestAgentOptions {
 export async function startTestAgent(options: TestAgentOptions = {}): Promise<TestAgent> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "jobagent-test-"));
   const jobctlConfigPath = join(stateDir, "jobctl.yaml");
-  const child = spawn(
-    process.execPath,
-    [AGENT_MAIN, "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--jobctl-config", jobctlConfigPath, ...(options.args ?? [])],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
+  // Metrics on port 0 too: the default (localhost:9464) would collide between agents; args may override it.
+  const args = ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--state-dir", stateDir, "--jobctl-config", jobctlConfigPath, ...(options.args ?? [])];
+  const child = spawn(process.execPath, [AGENT_MAIN, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const logs: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await waitForListening(child, logs, exited);
+  const { port, metricsPort } = await waitForListening(child, logs, exited, metricsListen(args) !== "");
   return {
     address: `127.0.0.1:${port}`,
     port,
+    metricsPort,
     pid: child.pid!,
     stateDir,
     pkiDir: join(stateDir, "pki"),
@@ -58,7 +59,22 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
   };
 }
 
-function waitForListening(child: ChildProcess, logs: Record<string, unknown>[], exited: Promise<number | null>): Promise<number> {
+/** The effective --metrics-listen value (the last one given wins). */
+function metricsListen(args: string[]): string {
+  let value = "";
+  args.forEach((arg, i) => {
+    if (arg === "--metrics-listen") value = args[i + 1] ?? "";
+    else if (arg.startsWith("--metrics-listen=")) value = arg.slice("--metrics-listen=".length);
+  });
+  return value;
+}
+
+/** Resolves once the gRPC server ("agent listening") and, if expected, the metrics listener ("metrics listening", logged after it) are up. */
+function waitForListening(
+  child: ChildProcess, logs: Record<string, unknown>[], exited: Promise<number | null>, expectMetrics: boolean,
+): Promise<{ port: number; metricsPort?: number }> {
+  let port: number | undefined;
+  let metricsPort: number | undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("agent did not start listening within 30 s")), 30_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -69,9 +85,11 @@ function waitForListening(child: ChildProcess, logs: Record<string, unknown>[], 
         entry = { msg: line };
       }
       logs.push(entry);
-      if (entry.msg === "agent listening") {
+      if (entry.msg === "agent listening") port = entry.port as number;
+      if (entry.msg === "metrics listening") metricsPort = entry.port as number;
+      if (port !== undefined && (metricsPort !== undefined || !expectMetrics)) {
         clearTimeout(timer);
-        resolve(entry.port as number);
+        resolve({ port, metricsPort });
       }
     });
     void exited.then((code) => {

@@ -1,0 +1,126 @@
+// The configuration file's shape (config/agent-config.schema.json) and its
+// mapping onto AgentSettings. Durations and sizes are strings in the file
+// ("10s", "1Gi") and numbers in the settings (milliseconds, bytes).
+import { formatDuration, parseDuration } from "../../common/duration.js";
+import { formatBytes, parseByteQuantity } from "../../common/quantity.js";
+import type { RoleRule } from "../auth/rbac.js";
+import type { ResourceLimits } from "../jobs/record.js";
+import type { AgentSettings } from "./settings.js";
+
+type Quantity = number | string;
+
+export interface LimitsDocument {
+  cpu?: number;
+  memory?: Quantity;
+  ioReadBps?: Quantity;
+  ioWriteBps?: Quantity;
+  ioReadIops?: number;
+  ioWriteIops?: number;
+  pids?: number;
+}
+
+export interface ConfigDocument {
+  apiVersion: "jobworker/v1";
+  kind: "AgentConfig";
+  listen?: string;
+  stateDir?: string;
+  logLevel?: string;
+  shutdownGracePeriod?: string;
+  jobctlConfigPath?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; cipherSuites?: string[] };
+  rbac?: { roles?: Record<string, RoleRule> };
+  jobs?: {
+    defaultGracePeriod?: string;
+    outputCap?: Quantity;
+    maxConcurrentJobs?: number;
+    retention?: { maxFinishedJobs?: number; maxAge?: string };
+    defaultLimits?: LimitsDocument;
+    maxLimits?: LimitsDocument;
+    runAsUser?: string;
+    allowRootJobs?: boolean;
+  };
+  cgroup?: Partial<AgentSettings["cgroup"]>;
+  metrics?: { listen?: string; tls?: { certFile: string; keyFile: string } };
+}
+
+/** Settings with what the document sets laid over them (the document is already schema-valid). */
+export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSettings {
+  const s = structuredClone(base);
+  s.listen = doc.listen ?? s.listen;
+  s.stateDir = doc.stateDir ?? s.stateDir;
+  s.logLevel = doc.logLevel ?? s.logLevel;
+  s.jobctlConfigPath = doc.jobctlConfigPath ?? s.jobctlConfigPath;
+  if (doc.shutdownGracePeriod) s.shutdownGracePeriodMs = parseDuration(doc.shutdownGracePeriod);
+  if (doc.tls?.caFile && doc.tls.certFile && doc.tls.keyFile) s.tls = { caFile: doc.tls.caFile, certFile: doc.tls.certFile, keyFile: doc.tls.keyFile };
+  if (doc.tls?.cipherSuites) s.cipherSuites = doc.tls.cipherSuites.join(":");
+  if (doc.rbac?.roles) s.roles = doc.rbac.roles;
+  const jobs = doc.jobs ?? {};
+  if (jobs.defaultGracePeriod) s.jobs.defaultGracePeriodMs = parseDuration(jobs.defaultGracePeriod);
+  if (jobs.outputCap !== undefined) s.jobs.outputCapBytes = bytes(jobs.outputCap);
+  s.jobs.maxConcurrentJobs = jobs.maxConcurrentJobs ?? s.jobs.maxConcurrentJobs;
+  s.jobs.retention.maxFinishedJobs = jobs.retention?.maxFinishedJobs ?? s.jobs.retention.maxFinishedJobs;
+  if (jobs.retention?.maxAge) s.jobs.retention.maxAgeMs = parseDuration(jobs.retention.maxAge);
+  if (jobs.defaultLimits) s.jobs.defaultLimits = limits(jobs.defaultLimits);
+  if (jobs.maxLimits) s.jobs.maxLimits = limits(jobs.maxLimits);
+  s.jobs.runAsUser = jobs.runAsUser ?? s.jobs.runAsUser;
+  s.jobs.allowRootJobs = jobs.allowRootJobs ?? s.jobs.allowRootJobs;
+  s.cgroup = { ...s.cgroup, ...doc.cgroup };
+  s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
+  if (doc.metrics?.tls) s.metrics.tls = { ...doc.metrics.tls };
+  return s;
+}
+
+/** The document form of settings: what --print-config shows. */
+export function toDocument(s: AgentSettings): ConfigDocument {
+  return {
+    apiVersion: "jobworker/v1",
+    kind: "AgentConfig",
+    listen: s.listen,
+    stateDir: s.stateDir,
+    logLevel: s.logLevel,
+    shutdownGracePeriod: formatDuration(s.shutdownGracePeriodMs),
+    jobctlConfigPath: s.jobctlConfigPath,
+    tls: { ...(s.tls ?? {}), cipherSuites: s.cipherSuites.split(":") },
+    rbac: { roles: structuredClone(s.roles) as Record<string, RoleRule> },
+    jobs: {
+      defaultGracePeriod: formatDuration(s.jobs.defaultGracePeriodMs),
+      outputCap: formatBytes(s.jobs.outputCapBytes),
+      maxConcurrentJobs: s.jobs.maxConcurrentJobs,
+      retention: { maxFinishedJobs: s.jobs.retention.maxFinishedJobs, maxAge: formatDuration(s.jobs.retention.maxAgeMs) },
+      defaultLimits: limitsDocument(s.jobs.defaultLimits),
+      maxLimits: limitsDocument(s.jobs.maxLimits),
+      runAsUser: s.jobs.runAsUser,
+      allowRootJobs: s.jobs.allowRootJobs,
+    },
+    cgroup: { ...s.cgroup },
+    metrics: { listen: s.metrics.listen, ...(s.metrics.tls && { tls: { ...s.metrics.tls } }) },
+  };
+}
+
+function bytes(q: Quantity): number {
+  return typeof q === "number" ? q : parseByteQuantity(q);
+}
+
+function limits(d: LimitsDocument): ResourceLimits {
+  return {
+    cpuCores: d.cpu ?? 0,
+    memoryBytes: d.memory === undefined ? 0 : bytes(d.memory),
+    ioReadBps: d.ioReadBps === undefined ? 0 : bytes(d.ioReadBps),
+    ioWriteBps: d.ioWriteBps === undefined ? 0 : bytes(d.ioWriteBps),
+    ioReadIops: d.ioReadIops ?? 0,
+    ioWriteIops: d.ioWriteIops ?? 0,
+    pids: d.pids ?? 0,
+  };
+}
+
+function limitsDocument(l: ResourceLimits): LimitsDocument {
+  return {
+    cpu: l.cpuCores,
+    memory: formatBytes(l.memoryBytes),
+    ioReadBps: formatBytes(l.ioReadBps),
+    ioWriteBps: formatBytes(l.ioWriteBps),
+    ioReadIops: l.ioReadIops,
+    ioWriteIops: l.ioWriteIops,
+    pids: l.pids,
+  };
+}

@@ -1,0 +1,94 @@
+// The agent's metrics in a private prom-client Registry (not the global one,
+// so several agents in one process, as in tests, do not collide): the
+// MetricsHooks the job manager and the gRPC adapter call, the jobs by state
+// and per-job series computed at scrape time, and prom-client's default
+// process metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { JobManager } from "../jobs/manager.js";
+import type { JobReason, JobState } from "../jobs/lifecycle.js";
+import type { MetricsHooks } from "./hooks.js";
+import { registerJobMetrics, scrapeTimeMetric } from "./job-metrics.js";
+import { JobSnapshot } from "./job-snapshot.js";
+
+export interface AgentMetrics {
+  registry: Registry;
+  /** Passed to JobManager.open({ metrics }) and workerServiceHandlers(..., metrics). */
+  hooks: MetricsHooks;
+  /** Once the manager exists: jobs by state, per-job series, the cgroup mode. */
+  attach(jobs: JobManager, info: { cgroupMode: string }): void;
+}
+
+// Records keyed by every state and reason: the compiler says when lifecycle.ts gains one.
+const STATES: Record<JobState, true> = { STARTED: true, RUNNING: true, EXITED: true, STOPPED: true, FAILED: true };
+const REASONS: Record<JobReason, true> = {
+  Completed: true, Error: true, OOMKilled: true, FailedToStart: true, Stopped: true, AgentShutdown: true, Orphaned: true,
+};
+
+// Unary RPCs take milliseconds; Stop waits out a grace period (10 s by default) and
+// GetOutput streams last as long as a job, hence the long tail.
+const RPC_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export function createAgentMetrics(): AgentMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const started = new Counter({ name: "jobworker_jobs_started_total", help: "Jobs created since the agent started.", registers });
+  const finished = new Counter({
+    name: "jobworker_jobs_finished_total", help: "Jobs that reached a final state since the agent started, by reason.", labelNames: ["reason"], registers,
+  });
+  for (const reason of Object.keys(REASONS)) finished.inc({ reason }, 0); // every reason from 0, so rate() sees the first one
+  const rpcs = new Counter({
+    name: "jobworker_rpc_requests_total", help: "gRPC calls finished, by method and status code.", labelNames: ["method", "code"], registers,
+  });
+  const rpcSeconds = new Histogram({
+    name: "jobworker_rpc_duration_seconds", help: "gRPC call duration (a GetOutput stream: until it ended), by method.",
+    labelNames: ["method"], buckets: RPC_BUCKETS, registers,
+  });
+  const captured = new Counter({ name: "jobworker_output_captured_bytes_total", help: "Job output bytes written to the spools.", registers });
+  const streamed = new Counter({ name: "jobworker_output_streamed_bytes_total", help: "Job output bytes sent to GetOutput clients.", registers });
+  const streams = new Gauge({ name: "jobworker_output_streams", help: "GetOutput streams open now.", registers });
+  const tlsFailures = new Counter({
+    name: "jobworker_tls_handshake_failures_total", help: "Failed TLS handshakes with gRPC clients, by error code.", labelNames: ["reason"], registers,
+  });
+  const cgroupMode = new Gauge({
+    name: "jobworker_cgroup_mode", help: "The agent's resource control: 1 for its mode (v2, or unavailable: no per-job metrics).", labelNames: ["mode"], registers,
+  });
+
+  let snapshot: JobSnapshot | undefined;
+  scrapeTimeMetric(registry, "jobworker_jobs", "Jobs the agent keeps (running and not yet garbage-collected), by state.", false, ["state"], () => snapshot, (samples) => {
+    const counts = new Map(Object.keys(STATES).map((state) => [state, 0]));
+    for (const { record } of samples) counts.set(record.state, (counts.get(record.state) ?? 0) + 1);
+    return [...counts].map(([state, n]) => [{ state }, n]);
+  });
+  registerJobMetrics(registry, () => snapshot);
+
+  const hooks: MetricsHooks = {
+    jobStarted: () => started.inc(),
+    jobFinished: (record) => finished.inc({ reason: record.reason ?? "unknown" }),
+    outputCaptured: (bytes) => captured.inc(bytes),
+    outputStreamed: (bytes) => streamed.inc(bytes),
+    streamOpened: () => streams.inc(),
+    streamClosed: () => streams.dec(),
+    rpcFinished: (method, code, seconds) => {
+      rpcs.inc({ method, code });
+      rpcSeconds.observe({ method }, seconds);
+    },
+    tlsHandshakeFailed: (reason) => tlsFailures.inc({ reason: boundedReason(reason) }),
+  };
+
+  return {
+    registry,
+    hooks,
+    attach(jobs, info) {
+      snapshot = new JobSnapshot(jobs);
+      cgroupMode.reset();
+      cgroupMode.set({ mode: info.cgroupMode }, 1);
+    },
+  };
+}
+
+/** Error codes (ERR_SSL_..., ECONNRESET) are a small set; anything else is one label value, so junk cannot grow the series. */
+function boundedReason(reason: string): string {
+  return /^[A-Z][A-Z0-9_]{0,63}$/.test(reason) ? reason : "other";
+}

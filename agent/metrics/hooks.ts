@@ -1,0 +1,34 @@
+// The events the agent reports to its metrics. The job manager, the gRPC
+// adapter and the server call these; agent/metrics/ implements them with
+// prom-client. NO_METRICS does nothing, for library use and tests.
+import type { JobRecord } from "../jobs/record.js";
+
+export interface MetricsHooks {
+  /** A job was created (before its command is known to execute). */
+  jobStarted(record: JobRecord): void;
+  /** A job reached a final state; record.reason says why. */
+  jobFinished(record: JobRecord): void;
+  /** Bytes of job output written to a spool (hot path: called per chunk, up to 64 KiB). */
+  outputCaptured(bytes: number): void;
+  /** Bytes of job output sent to a GetOutput client (hot path: per message). */
+  outputStreamed(bytes: number): void;
+  streamOpened(): void;
+  streamClosed(): void;
+  /** One RPC finished with a status code name (e.g. "OK", "NOT_FOUND"). */
+  rpcFinished(method: string, code: string, seconds: number): void;
+  /** A TLS handshake with a client failed (protocol version, cipher, certificate). */
+  tlsHandshakeFailed(reason: string): void;
+}
+
+const nothing = () => {};
+
+export const NO_METRICS: MetricsHooks = {
+  jobStarted: nothing,
+  jobFinished: nothing,
+  outputCaptured: nothing,
+  outputStreamed: nothing,
+  streamOpened: nothing,
+  streamClosed: nothing,
+  rpcFinished: nothing,
+  tlsHandshakeFailed: nothing,
+};

@@ -1,0 +1,145 @@
+// The configuration file: schema validation with exact error paths, the
+// mapping onto settings, and the jobagent CLI's --validate / --print-config
+// and precedence of flags > environment > file > defaults.
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { applyDocument, toDocument } from "../../agent/config/document.js";
+import { ConfigFileError, loadConfigFile, parseConfig } from "../../agent/config/load.js";
+import { defaultSettings } from "../../agent/config/settings.js";
+import { AGENT_MAIN } from "../helpers/agent.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const CONFIG_DIR = fileURLToPath(new URL("../../../config/", import.meta.url));
+const run = promisify(execFile);
+
+function problems(yaml: string): string[] {
+  try {
+    parseConfig("test.yaml", yaml);
+  } catch (err) {
+    if (err instanceof ConfigFileError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+const HEADER = "apiVersion: jobworker/v1\nkind: AgentConfig\n";
+
+describe("agent configuration file", () => {
+  it("every example in config/ validates", async () => {
+    const examples = readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".yaml"));
+    expect(examples.length).to.be.greaterThan(0);
+    for (const file of examples) await loadConfigFile(join(CONFIG_DIR, file));
+  });
+
+  it("the production example maps onto settings", async () => {
+    const s = applyDocument(defaultSettings(), await loadConfigFile(join(CONFIG_DIR, "agent.example.yaml")));
+    expect(s.listen).to.equal("0.0.0.0:5000");
+    expect(s.jobs.maxLimits).to.deep.include({ cpuCores: 4, memoryBytes: 8 * 2 ** 30, ioWriteBps: 200 * 2 ** 20, pids: 4096 });
+    expect(s.jobs.retention.maxAgeMs).to.equal(168 * 3600_000);
+    expect(s.roles.ci).to.deep.equal({ operations: ["start", "stop", "status", "output"], scope: "own" });
+    expect(s.tls).to.deep.equal({ caFile: "/etc/jobworker/pki/ca.crt", certFile: "/etc/jobworker/pki/server.crt", keyFile: "/etc/jobworker/pki/server.key" });
+  });
+
+  it("a minimal file is valid and changes nothing", () => {
+    const doc = parseConfig("min.yaml", HEADER);
+    expect(applyDocument(defaultSettings(), doc)).to.deep.equal(defaultSettings());
+  });
+
+  // Each broken config, and the exact path (and line) its error names.
+  const broken: [string, string, RegExp][] = [
+    ["unknown top-level key", "colour: blue\n", /^line 3: \/colour: unknown key/],
+    ["unknown nested key", "jobs:\n  maxConcurrentJob: 5\n", /^line 4: \/jobs\/maxConcurrentJob: unknown key/],
+    ["wrong kind", "apiVersion: jobworker/v1\nkind: Pod\n", /^line 2: \/kind: got "Pod", expected "AgentConfig"/],
+    ["missing apiVersion", "kind: AgentConfig\n", /^line 1: \/: missing required key "apiVersion"/],
+    ["bad listen address", "listen: localhost\n", /^line 3: \/listen: got "localhost", expected host:port/],
+    ["bad duration", "jobs:\n  defaultGracePeriod: ten seconds\n", /^line 4: \/jobs\/defaultGracePeriod: got "ten seconds", expected a duration like 500ms/],
+    ["bad quantity", "jobs:\n  outputCap: lots\n", /^line 4: \/jobs\/outputCap: got "lots", expected bytes, or a quantity like 256Mi/],
+    ["negative limit", "jobs:\n  maxLimits:\n    cpu: -1\n", /^line 5: \/jobs\/maxLimits\/cpu: got -1, must be >= 0/],
+    ["wrong type", "jobs:\n  maxConcurrentJobs: many\n", /^line 4: \/jobs\/maxConcurrentJobs: got "many", must be integer/],
+    ["bad log level", "logLevel: loud\n", /^line 3: \/logLevel: got "loud", expected one of "trace", "debug"/],
+    ["unknown operation in a role", "rbac:\n  roles:\n    ops: {operations: [start, reboot], scope: all}\n", /^line 5: \/rbac\/roles\/ops\/operations\/1: got "reboot", expected one of "start"/],
+    ["role without scope", "rbac:\n  roles:\n    ops: {operations: [start]}\n", /^line 5: \/rbac\/roles\/ops: missing required key "scope"/],
+    ["TLS files incomplete", "tls:\n  caFile: /x/ca.crt\n", /^line 4: \/tls: must have properties certFile, keyFile when property caFile is present/],
+    ["bad cgroup mode", "cgroup:\n  mode: v1\n", /^line 4: \/cgroup\/mode: got "v1", expected one of "auto", "off"/],
+    ["YAML syntax", "jobs: [unclosed\n", /^line \d: YAML: /],
+  ];
+  for (const [name, body, expected] of broken) {
+    it(`rejects: ${name}`, () => {
+      const found = problems(name === "missing apiVersion" || name === "wrong kind" ? body : HEADER + body);
+      expect(found.length, JSON.stringify(found)).to.be.greaterThan(0);
+      expect(found.some((p) => expected.test(p)), JSON.stringify(found)).to.equal(true);
+    });
+  }
+
+  it("reports all errors at once", () => {
+    const found = problems(HEADER + "colour: blue\nlogLevel: loud\njobs:\n  outputCap: lots\n");
+    expect(found).to.have.length(3);
+  });
+
+  it("prints back (--print-config form) to a document that validates and maps to the same settings", () => {
+    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\n"));
+    const printed = JSON.stringify(toDocument(settings));
+    const again = applyDocument(defaultSettings(), parseConfig("printed.yaml", printed));
+    expect(again).to.deep.equal(settings);
+  });
+
+  describe("jobagent CLI", () => {
+    let dir: ReturnType<typeof tempDir>;
+    beforeEach(() => (dir = tempDir()));
+    afterEach(() => dir.cleanup());
+    const jobagent = (args: string[], env: Record<string, string> = {}) =>
+      run(process.execPath, [AGENT_MAIN, ...args], { env: { PATH: process.env.PATH!, HOME: dir.path, ...env } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+
+    it("--validate: exit 0 for a valid file, 2 with every error for a broken one", async () => {
+      const good = join(dir.path, "good.yaml");
+      writeFileSync(good, HEADER + "listen: 127.0.0.1:6000\n");
+      expect(await jobagent(["--config", good, "--validate"])).to.include({ code: 0, stdout: `${good}: valid\n` });
+      const bad = join(dir.path, "bad.yaml");
+      writeFileSync(bad, HEADER + "colour: blue\njobs:\n  outputCap: lots\n");
+      const result = await jobagent(["--config", bad, "--validate"]);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.include("2 problem(s)");
+      expect(result.stderr).to.match(/line 3: \/colour: unknown key/);
+      expect(result.stderr).to.match(/line 5: \/jobs\/outputCap: got "lots"/);
+    });
+
+    it("--print-config: defaults filled in; flags > environment > file", async () => {
+      const file = join(dir.path, "agent.yaml");
+      writeFileSync(file, HEADER + "listen: 127.0.0.1:6001\nlogLevel: warn\nstateDir: /srv/from-file\n");
+      const fromFile = parse((await jobagent(["--config", file, "--print-config"])).stdout);
+      expect(fromFile).to.deep.include({ listen: "127.0.0.1:6001", logLevel: "warn", stateDir: "/srv/from-file" });
+      expect(fromFile.jobs.defaultGracePeriod).to.equal("10s");
+      expect(fromFile.tls.cipherSuites).to.deep.equal(["TLS_AES_256_GCM_SHA384"]);
+
+      const env = { JOBAGENT_CONFIG: file, JOBAGENT_LISTEN: "127.0.0.1:6002", JOBAGENT_LOG_LEVEL: "debug" };
+      const fromEnv = parse((await jobagent(["--print-config"], env)).stdout);
+      expect(fromEnv).to.deep.include({ listen: "127.0.0.1:6002", logLevel: "debug", stateDir: "/srv/from-file" });
+
+      const fromFlags = parse((await jobagent(["--print-config", "--listen", "127.0.0.1:6003"], env)).stdout);
+      expect(fromFlags.listen).to.equal("127.0.0.1:6003");
+    });
+
+    it("refuses to start on an invalid file, with exit code 2", async () => {
+      const bad = join(dir.path, "bad.yaml");
+      writeFileSync(bad, "kind: AgentConfig\n");
+      const result = await jobagent(["--config", bad]);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(/missing required key "apiVersion"/);
+    });
+
+    it("the printed defaults are themselves a valid configuration", async () => {
+      const printed = join(dir.path, "printed.yaml");
+      writeFileSync(printed, (await jobagent(["--print-config"])).stdout);
+      expect((await jobagent(["--config", printed, "--validate"])).code).to.equal(0);
+      expect(readFileSync(printed, "utf8")).to.match(/^apiVersion: jobworker\/v1\nkind: AgentConfig\n/);
+    });
+  });
+});
