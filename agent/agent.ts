@@ -4,10 +4,15 @@ import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout.js";
-import { workerservice } from "../proto/load.js";
+import { authservice, workerservice } from "../proto/load.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { createGrpcServer } from "./api/grpc-server.js";
+import { authServiceHandlers } from "./api/auth-adapter.js";
+import { RpcContext } from "./api/rpc.js";
+import { callerAuthenticator } from "./auth/caller.js";
+import { TokenAuthority } from "./auth/tokens.js";
+import { ensureDevUsers, loadOrCreateSigningKey, UserDirectory } from "./auth/users.js";
 import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
 import type { AgentSettings, TlsFiles } from "./config/settings.js";
 import { JobManager } from "./jobs/manager.js";
@@ -65,8 +70,11 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     runAsUser: runAs ? `${runAs.name} (${runAs.uid}:${runAs.gid})` : `the agent's own user (${process.getuid?.()}:${process.getgid?.()})`,
   });
 
+  const { users, tokens } = await authentication(settings, logger);
+  const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens));
   const server = createGrpcServer(metrics.hooks);
-  server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, logger.child({ component: "grpc" }), metrics.hooks));
+  server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, rpc, metrics.hooks));
+  server.addService(authservice().AuthService.service, authServiceHandlers(users, tokens, rpc));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
@@ -96,9 +104,11 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
         credentials.rotate(material);
       }
       service.setRoles(next.roles);
+      if (next.auth.users.length > 0) users.set(next.auth.users);
+      tokens.setTtl(next.auth.tokenTtlMs);
       logger.level = next.logLevel;
       const needRestart = restartOnlySettings(current, next);
-      current = { ...current, roles: next.roles, logLevel: next.logLevel, tls: next.tls ?? current.tls, cipherSuites: next.cipherSuites };
+      current = { ...current, roles: next.roles, logLevel: next.logLevel, tls: next.tls ?? current.tls, cipherSuites: next.cipherSuites, auth: next.auth };
       logger.info({ roles: Object.keys(next.roles), logLevel: next.logLevel, tlsRotated: Boolean(next.tls), needRestart }, "configuration reloaded");
     },
     async close() {
@@ -114,9 +124,26 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   };
 }
 
+/**
+ * Seed 003's login: the configured users, or in development mode (no TLS
+ * files) two generated ones whose passwords are printed once; and the token
+ * signing key from the state directory (created on first start) or the config.
+ */
+async function authentication(settings: AgentSettings, logger: Logger): Promise<{ users: UserDirectory; tokens: TokenAuthority }> {
+  const key = await loadOrCreateSigningKey(settings.auth.signingKeyFile ?? join(settings.stateDir, "auth", "jwt.key"));
+  let entries = settings.auth.users;
+  if (entries.length === 0 && !settings.tls) {
+    const dev = await ensureDevUsers(settings.stateDir);
+    entries = dev.users;
+    // The one time these passwords exist in clear: on creation, for the operator to note.
+    if (dev.created) logger.warn({ users: dev.created }, "development users created");
+  }
+  return { users: new UserDirectory(entries), tokens: new TokenAuthority(key, settings.auth.tokenTtlMs) };
+}
+
 /** Settings that changed but only take effect after a restart (listen address, state directory, job and cgroup settings...). */
 function restartOnlySettings(before: AgentSettings, after: AgentSettings): string[] {
-  const live = new Set(["roles", "logLevel", "tls", "cipherSuites"]);
+  const live = new Set(["roles", "logLevel", "tls", "cipherSuites", "auth"]);
   return (Object.keys(after) as (keyof AgentSettings)[]).filter(
     (key) => !live.has(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key]),
   );

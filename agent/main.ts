@@ -12,6 +12,7 @@ import { startAgent, type RunningAgent } from "./agent.js";
 import { applyDocument, toDocument } from "./config/document.js";
 import { ConfigFileError, loadConfigFile } from "./config/load.js";
 import { defaultSettings, type AgentSettings } from "./config/settings.js";
+import { hashPassword } from "./auth/passwords.js";
 
 /** Exit code for a configuration that does not validate (and other usage errors). */
 const EXIT_CONFIG = 2;
@@ -21,6 +22,7 @@ const program = new Command("jobagent")
   .addOption(new Option("--config <file>", "configuration file (YAML, kind: AgentConfig; schema in config/)").env("JOBAGENT_CONFIG"))
   .option("--validate", "check the configuration file and exit (0 valid, 2 not)")
   .option("--print-config", "print the effective configuration, defaults filled in, and exit")
+  .option("--hash-password", "read a password from stdin (one line) and print its scrypt hash for auth.users[].passwordHash")
   .addOption(new Option("--listen <host:port>", "gRPC listen address").env("JOBAGENT_LISTEN"))
   .addOption(new Option("--state-dir <dir>", "job records, output and the development PKI").env("JOBAGENT_STATE_DIR"))
   .addOption(new Option("--tls-ca <file>", "CA certificate that client certificates must chain to").env("JOBAGENT_TLS_CA"))
@@ -46,12 +48,14 @@ Examples:
   jobagent --config /etc/jobworker/agent.yaml
   jobagent --config /etc/jobworker/agent.yaml --validate
   jobagent --config /etc/jobworker/agent.yaml --print-config
+  read -rs pw && echo "$pw" | jobagent --hash-password
   JOBAGENT_LOG_LEVEL=debug jobagent --listen 0.0.0.0:5000`,
   )
   .showHelpAfterError();
 
 interface Flags {
   config?: string;
+  hashPassword?: boolean;
   validate?: boolean;
   printConfig?: boolean;
   listen?: string;
@@ -99,6 +103,7 @@ function applyFlags(s: AgentSettings): AgentSettings {
 }
 
 async function main(): Promise<void> {
+  if (flags.hashPassword) return printPasswordHash();
   if (flags.validate && !flags.config) program.error("error: --validate needs --config FILE (or JOBAGENT_CONFIG)", { exitCode: EXIT_CONFIG });
   let settings: AgentSettings;
   try {
@@ -117,6 +122,15 @@ async function main(): Promise<void> {
     return;
   }
   await serve(settings);
+}
+
+/** One line from stdin (without its newline), hashed: for users declared in the configuration. */
+async function printPasswordHash(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0];
+  if (!password) program.error("error: no password on stdin (echo -n 'secret' | jobagent --hash-password)", { exitCode: EXIT_CONFIG });
+  process.stdout.write(`${await hashPassword(password)}\n`);
 }
 
 async function serve(settings: AgentSettings): Promise<void> {

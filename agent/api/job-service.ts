@@ -19,6 +19,9 @@ import type { JobManager } from "../jobs/manager.js";
 import { NO_LIMITS, type JobRecord, type ResourceLimits } from "../jobs/record.js";
 import type { AgentInfoResponse } from "../../proto/generated/workerservice/AgentInfoResponse.js";
 import { resolveLimits } from "./resource-limits.js";
+import { CpuRate } from "./cpu-rate.js";
+import type { JobTop } from "../../proto/generated/workerservice/JobTop.js";
+import type { TopResponse } from "../../proto/generated/workerservice/TopResponse.js";
 import { parseGracePeriod, parseOffset, validateCommand } from "./limits.js";
 
 /** What the service enforces and reports beyond the role table. */
@@ -35,6 +38,8 @@ export interface ServicePolicy {
 export const AGENT_VERSION = "0.1.0";
 
 export class JobService {
+  private readonly cpuRate = new CpuRate();
+
   constructor(
     private readonly jobs: JobManager,
     private roles: Roles,
@@ -77,6 +82,27 @@ export class JobService {
     const jobs = this.jobs.list().filter((job) => scope === "all" || job.owner === caller.name);
     jobs.sort((a, b) => a.startTime.localeCompare(b.startTime));
     return { jobs: jobs.map(toStatusResponse) };
+  }
+
+  /** Live usage of the running jobs the caller may see; CPU averaged since the previous Top (or over a short sample). */
+  async top(caller: Identity): Promise<TopResponse> {
+    const scope = authorize(this.roles, caller, "list");
+    const running = this.jobs.list().filter((j) => (j.state === "RUNNING" || j.state === "STARTED") && (scope === "all" || j.owner === caller.name));
+    const jobs = await Promise.all(running.map(async (job): Promise<JobTop> => {
+      const base = { id: job.id, owner: job.owner, commandName: job.command };
+      const stats = await this.jobs.liveStats(job.id);
+      if (!stats) return { ...base, available: false };
+      return {
+        ...base,
+        available: true,
+        cpuCores: await this.cpuRate.rate(job.id, stats.cpu.usageSeconds, () => this.jobs.liveStats(job.id).then((s) => s?.cpu.usageSeconds)),
+        memoryBytes: stats.memory.currentBytes,
+        memoryPeakBytes: stats.memory.peakBytes ?? 0,
+        pids: stats.pids.current,
+      };
+    }));
+    this.cpuRate.forgetExcept(new Set(running.map((j) => j.id)));
+    return { jobs };
   }
 
   agentInfo(caller: Identity): AgentInfoResponse {

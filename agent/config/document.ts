@@ -4,6 +4,7 @@
 import { formatDuration, parseDuration } from "../../common/duration.js";
 import { formatBytes, parseByteQuantity } from "../../common/quantity.js";
 import type { RoleRule } from "../auth/rbac.js";
+import type { UserEntry } from "../auth/users.js";
 import type { ResourceLimits } from "../jobs/record.js";
 import type { AgentSettings } from "./settings.js";
 
@@ -40,6 +41,7 @@ export interface ConfigDocument {
     allowRootJobs?: boolean;
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
+  auth?: { users?: UserEntry[]; tokenTtl?: string; signingKeyFile?: string };
   metrics?: { listen?: string; tls?: { certFile: string; keyFile: string } };
 }
 
@@ -65,6 +67,9 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   s.jobs.runAsUser = jobs.runAsUser ?? s.jobs.runAsUser;
   s.jobs.allowRootJobs = jobs.allowRootJobs ?? s.jobs.allowRootJobs;
   s.cgroup = { ...s.cgroup, ...doc.cgroup };
+  if (doc.auth?.users) s.auth.users = doc.auth.users.map((u) => ({ ...u }));
+  if (doc.auth?.tokenTtl) s.auth.tokenTtlMs = parseDuration(doc.auth.tokenTtl);
+  if (doc.auth?.signingKeyFile) s.auth.signingKeyFile = doc.auth.signingKeyFile;
   s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
   if (doc.metrics?.tls) s.metrics.tls = { ...doc.metrics.tls };
   return s;
@@ -93,6 +98,11 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       allowRootJobs: s.jobs.allowRootJobs,
     },
     cgroup: { ...s.cgroup },
+    auth: {
+      users: s.auth.users.map((u) => ({ ...u })),
+      tokenTtl: formatDuration(s.auth.tokenTtlMs),
+      ...(s.auth.signingKeyFile && { signingKeyFile: s.auth.signingKeyFile }),
+    },
     metrics: { listen: s.metrics.listen, ...(s.metrics.tls && { tls: { ...s.metrics.tls } }) },
   };
 }

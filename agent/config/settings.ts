@@ -3,6 +3,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { BUILTIN_ROLES, type Roles } from "../auth/rbac.js";
+import type { UserEntry } from "../auth/users.js";
 import { NO_LIMITS, type ResourceLimits } from "../jobs/record.js";
 
 export interface TlsFiles {
@@ -54,6 +55,13 @@ export interface AgentSettings {
     /** memory.oom.group: an OOM kill takes the whole job. */
     oomGroup: boolean;
   };
+  auth: {
+    /** Users who may log in (seed 003); reloaded on SIGHUP. */
+    users: UserEntry[];
+    tokenTtlMs: number;
+    /** Default: <stateDir>/auth/jwt.key. */
+    signingKeyFile?: string;
+  };
   metrics: {
     /** HTTP listener for /metrics, /healthz and /readyz; "" disables it. */
     listen: string;
@@ -95,6 +103,7 @@ export function defaultSettings(): AgentSettings {
       allowRootJobs: false,
     },
     cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
+    auth: { users: [], tokenTtlMs: 30 * DAY_MS },
     metrics: { listen: "localhost:9464" },
     shutdownGracePeriodMs: 10_000,
   };

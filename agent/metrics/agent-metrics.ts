@@ -90,5 +90,5 @@ export function createAgentMetrics(): AgentMetrics {
 
 /** Error codes (ERR_SSL_..., ECONNRESET) are a small set; anything else is one label value, so junk cannot grow the series. */
 function boundedReason(reason: string): string {
-  return /^[A-Z][A-Z0-9_]{0,63}$/.test(reason) ? reason : "other";
+  return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(reason) ? reason : "other";
 }

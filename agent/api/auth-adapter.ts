@@ -1,0 +1,31 @@
+// AuthService (seed 003's login) over gRPC. Login needs a verified client
+// certificate (mutual TLS stays required) but no role.
+import type { AuthServiceHandlers } from "../../proto/generated/authservice/AuthService.js";
+import type { LoginRequest__Output } from "../../proto/generated/authservice/LoginRequest.js";
+import type { LoginResponse } from "../../proto/generated/authservice/LoginResponse.js";
+import type { TokenAuthority } from "../auth/tokens.js";
+import type { UserDirectory } from "../auth/users.js";
+import { InvalidArgumentError, UnauthenticatedError } from "../errors.js";
+import type { RpcContext } from "./rpc.js";
+
+export const LOGIN_LIMITS = Object.freeze({ maxUsernameBytes: 256, maxPasswordBytes: 1024 });
+
+export function authServiceHandlers(users: UserDirectory, tokens: TokenAuthority, rpc: RpcContext): AuthServiceHandlers {
+  return {
+    Login: rpc.unary("Login", async (_caller, request: LoginRequest__Output): Promise<LoginResponse> => {
+      checkLength("username", request.username, LOGIN_LIMITS.maxUsernameBytes);
+      checkLength("password", request.password, LOGIN_LIMITS.maxPasswordBytes);
+      const user = await users.authenticate(request.username, request.password);
+      if (!user) throw new UnauthenticatedError("wrong username or password");
+      const { token, expiresAt } = await tokens.issue(user.name, user.role);
+      const ms = expiresAt.getTime();
+      return { token, role: user.role, expiresAt: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } };
+    }),
+  };
+}
+
+function checkLength(field: string, value: string, max: number): void {
+  if (value === "") throw new InvalidArgumentError(`${field} is empty`);
+  const bytes = Buffer.byteLength(value);
+  if (bytes > max) throw new InvalidArgumentError(`${field} is ${bytes} bytes (limit ${max})`);
+}
