@@ -353,6 +353,7 @@ export class JobManager {
       : "the agent that started it ended while it ran; its end was not observed";
     record.endTime = new Date().toISOString();
     this.options.logger?.warn({ jobId: record.id, pid, killed }, "recovered orphaned job");
+    this.metrics.jobFinished(record);
     await this.store.save(record);
   }
 

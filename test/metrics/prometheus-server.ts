@@ -1,0 +1,112 @@
+// A real Prometheus server (the Debian binary) on loopback, scraping given
+// targets every second, queried over its HTTP API. Never installed by the
+// tests: .ci/run installs the Debian package `prometheus`; missing, this fails loudly.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { sleep, tempDir } from "../helpers/tmp.js";
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+export interface PrometheusServer {
+  url: string;
+  /** An instant PromQL query. */
+  query(expr: string): Promise<PromSample[]>;
+  /** Polls `expr` until `accept` says yes; on timeout throws with the last answer and the scrape targets' health. */
+  waitFor(expr: string, accept: (samples: PromSample[]) => boolean, timeoutMs: number): Promise<PromSample[]>;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheus(targets: string[], options: { readyTimeoutMs?: number } = {}): Promise<PrometheusServer> {
+  const dir = tempDir("jobworker-prometheus-");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = join(dir.path, "prometheus.yml");
+  writeFileSync(
+    config,
+    [
+      "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}",
+      "scrape_configs:",
+      "- job_name: jobagent",
+      `  static_configs: [{targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]}]`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn(
+    "prometheus",
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir.path, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-8192)); // the tail, for failure messages
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let spawnError: Error | undefined;
+  child.once("error", (err) => (spawnError = err));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill("SIGTERM");
+    if (child.pid !== undefined) await exited;
+    dir.cleanup();
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (spawnError) {
+      dir.cleanup();
+      const missing = (spawnError as NodeJS.ErrnoException).code === "ENOENT";
+      throw new Error(missing ? "prometheus not found on PATH: install the Debian package `prometheus` (.ci/run does)" : `prometheus: ${spawnError.message}`);
+    }
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`prometheus exited with ${child.exitCode} before it was ready:\n${log}`);
+    }
+    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready within ${options.readyTimeoutMs ?? 30_000} ms:\n${log}`);
+    }
+    await sleep(100);
+  }
+
+  const query = async (expr: string): Promise<PromSample[]> => {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await response.json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    if (body.status !== "success") throw new Error(`PromQL ${expr}: ${body.error}`);
+    return body.data!.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+  };
+
+  return {
+    url,
+    query,
+    async waitFor(expr, accept, timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      let last: PromSample[] = [];
+      while (Date.now() < until) {
+        last = await query(expr);
+        if (accept(last)) return last;
+        await sleep(250);
+      }
+      const health = await fetch(`${url}/api/v1/targets`).then((r) => r.text(), (e: Error) => e.message);
+      throw new Error(`PromQL ${expr}: no acceptable answer within ${timeoutMs} ms; last: ${JSON.stringify(last)}; targets: ${health}`);
+    },
+    stop,
+  };
+}
+
+/** A port free right now on 127.0.0.1 (Prometheus takes no port 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
