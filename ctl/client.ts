@@ -1,10 +1,13 @@
-// The WorkerService client jobctl talks through: mutual TLS 1.3 only (as the
-// agent), a deadline on every unary call so a hung agent cannot hang a
+// The clients jobctl talks through (WorkerService, and AuthService for
+// login): mutual TLS 1.3 only (as the agent), the context's login token on
+// every call, a deadline on every unary call so a hung agent cannot hang a
 // script, and errors wrapped with the server they came from.
 import * as grpc from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
-import { workerservice } from "../proto/load.js";
+import { authservice, workerservice } from "../proto/load.js";
+import type { AuthServiceClient } from "../proto/generated/authservice/AuthService.js";
+import type { LoginResponse__Output } from "../proto/generated/authservice/LoginResponse.js";
 import type { AgentInfoResponse__Output } from "../proto/generated/workerservice/AgentInfoResponse.js";
 import type { GetOutputRequest } from "../proto/generated/workerservice/GetOutputRequest.js";
 import type { ListResponse__Output } from "../proto/generated/workerservice/ListResponse.js";
@@ -13,6 +16,7 @@ import type { StartRequest } from "../proto/generated/workerservice/StartRequest
 import type { StartResponse__Output } from "../proto/generated/workerservice/StartResponse.js";
 import type { StopRequest } from "../proto/generated/workerservice/StopRequest.js";
 import type { StopResponse__Output } from "../proto/generated/workerservice/StopResponse.js";
+import type { TopResponse__Output } from "../proto/generated/workerservice/TopResponse.js";
 import type { WorkerServiceClient } from "../proto/generated/workerservice/WorkerService.js";
 import type { JobctlContext, TlsFiles } from "./config.js";
 import { ConfigError, toRpcError } from "./errors.js";
@@ -30,18 +34,21 @@ export interface WorkerApi {
   status(jobID: Buffer): Promise<QueryStatusResponse__Output>;
   list(): Promise<ListResponse__Output>;
   agentInfo(): Promise<AgentInfoResponse__Output>;
-  /** The job's output chunks, raw bytes; no deadline (following lasts as long as the job). */
-  output(request: GetOutputRequest): AsyncGenerator<Buffer>;
+  top(): Promise<TopResponse__Output>;
+  /**
+   * The job's output chunks, raw bytes; no deadline (following lasts as long
+   * as the job). Aborting `signal` cancels the stream: the iteration then ends
+   * quietly instead of failing with CANCELLED.
+   */
+  output(request: GetOutputRequest, signal?: AbortSignal): AsyncGenerator<Buffer>;
   close(): void;
 }
 
 type UnaryMethod<Req, Res> = (request: Req, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
 
 export function connect(context: JobctlContext, files: TlsFiles): WorkerApi {
-  const secureContext = secureContextFor(context, files);
-  const options: grpc.ChannelOptions = context.tlsServerName ? { "grpc.ssl_target_name_override": context.tlsServerName } : {};
   const Client = workerservice().WorkerService;
-  const client: WorkerServiceClient = new Client(context.server, grpc.credentials.createFromSecureContext(secureContext), options);
+  const client: WorkerServiceClient = new Client(context.server, credentialsFor(context, files, context.token), channelOptions(context));
   const server = context.server;
 
   function unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs = UNARY_TIMEOUT_MS): Promise<Res> {
@@ -61,21 +68,62 @@ export function connect(context: JobctlContext, files: TlsFiles): WorkerApi {
     status: (jobID) => unary((req, opts, cb) => client.QueryStatus(req, opts, cb), { jobID }),
     list: () => unary((req, opts, cb) => client.List(req, opts, cb), {}),
     agentInfo: () => unary((req, opts, cb) => client.AgentInfo(req, opts, cb), {}),
-    async *output(request) {
+    top: () => unary((req, opts, cb) => client.Top(req, opts, cb), {}),
+    async *output(request, signal) {
       const call = client.GetOutput(request);
+      const cancel = () => call.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
       try {
         // Async iteration reads one message at a time, so a slow consumer
         // holds the stream back (HTTP/2 flow control) instead of buffering it.
         for await (const message of call as AsyncIterable<{ output: Buffer }>) yield message.output;
       } catch (err) {
-        throw toRpcError(err, server);
+        if (!signal?.aborted) throw toRpcError(err, server);
       } finally {
+        signal?.removeEventListener("abort", cancel);
         // Ends the RPC if the consumer stopped early (e.g. its reader went away).
         call.cancel();
       }
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * Logs in with a username and password (AuthService, same server and TLS
+ * credentials). Never sends the context's stored token: an expired one would
+ * make the agent refuse the very call that replaces it.
+ */
+export async function login(context: JobctlContext, files: TlsFiles, username: string, password: string): Promise<LoginResponse__Output> {
+  const Client = authservice().AuthService;
+  const client: AuthServiceClient = new Client(context.server, credentialsFor(context, files, undefined), channelOptions(context));
+  try {
+    return await new Promise((resolve, reject) => {
+      client.Login({ username, password }, { deadline: Date.now() + UNARY_TIMEOUT_MS }, (err, response) => {
+        if (err) reject(toRpcError(err, context.server));
+        else if (response === undefined) reject(new Error("the agent sent an empty response"));
+        else resolve(response);
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+function channelOptions(context: JobctlContext): grpc.ChannelOptions {
+  return context.tlsServerName ? { "grpc.ssl_target_name_override": context.tlsServerName } : {};
+}
+
+/** Mutual TLS, plus "authorization: Bearer <token>" on every call (unary and streaming) when there is a token. */
+function credentialsFor(context: JobctlContext, files: TlsFiles, token: string | undefined): grpc.ChannelCredentials {
+  const tls = grpc.credentials.createFromSecureContext(secureContextFor(context, files));
+  if (token === undefined) return tls;
+  const bearer = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    callback(null, metadata);
+  });
+  return grpc.credentials.combineChannelCredentials(tls, bearer);
 }
 
 /** TLS 1.3 only. Files that are not PEM, or a key that does not match its certificate, are config errors naming the fields. */
@@ -85,11 +133,11 @@ function secureContextFor(context: JobctlContext, files: TlsFiles): SecureContex
   try {
     new X509Certificate(files.ca);
   } catch (err) {
-    throw new ConfigError(context.configPath, context.ca.field, `not a PEM certificate: ${(err as Error).message}`);
+    throw new ConfigError(context.ca.file, context.ca.field, `not a PEM certificate: ${(err as Error).message}`);
   }
   try {
     return createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
   } catch (err) {
-    throw new ConfigError(context.configPath, `${context.cert.field}, ${context.key.field}`, `unusable TLS files: ${(err as Error).message}`);
+    throw new ConfigError(context.cert.file, `${context.cert.field}, ${context.key.field}`, `unusable TLS files: ${(err as Error).message}`);
   }
 }

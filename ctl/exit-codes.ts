@@ -15,6 +15,9 @@ import { status } from "@grpc/grpc-js";
  * | 3    | authentication or permission failure       | UNAUTHENTICATED, PERMISSION_DENIED              |
  * | 4    | not found                                  | NOT_FOUND                                       |
  * | 5    | refused by the agent's limits or state     | RESOURCE_EXHAUSTED, FAILED_PRECONDITION         |
+ *
+ * `jobctl run` ends with the job's own exit code, so its codes overlap these
+ * (as docker run's do); the few it makes up are in RunExit below.
  */
 export const ExitCode = {
   Success: 0,
@@ -26,6 +29,32 @@ export const ExitCode = {
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * What `jobctl run` exits with besides the job's own exit code. 126, 127 and
+ * 128+N are the shell's conventions; 250 and 251 lie above every 128+signal
+ * code (signals end at 64), so neither can be mistaken for a signal, and
+ * OOM kills in particular are not reported as SIGKILL's 137.
+ *
+ * | code  | meaning                                                     |
+ * |-------|-------------------------------------------------------------|
+ * | N     | the job exited with N                                       |
+ * | 126   | FAILED: the command could not be executed (not executable)  |
+ * | 127   | FAILED: the command was not found                           |
+ * | 128+N | the job was ended by signal N (SIGTERM 143, SIGKILL 137)    |
+ * | 250   | the job was OOM-killed (its memory limit)                   |
+ * | 251   | detached with Ctrl-C: the job is still running              |
+ */
+export const RunExit = {
+  CannotExecute: 126,
+  NotFound: 127,
+  SignalBase: 128,
+  OomKilled: 250,
+  Detached: 251,
+} as const;
+
+/** Ctrl-C ends `logs -f` (and a password prompt) as it ends any command: killed by SIGINT, which the shell reports as 130. */
+export const INTERRUPTED_BY_CTRL_C = 130;
 
 /** The one mapping from a gRPC status to an exit code. */
 export function exitCodeForStatus(code: status): ExitCode {

@@ -2,7 +2,7 @@
 // job id given as an argument or with seed 000's -j, and duration options.
 import { InvalidArgumentError, type Command } from "commander";
 import { connect, type WorkerApi } from "../client.js";
-import { configPathFrom, loadConfig, readTlsFiles } from "../config.js";
+import { configSelection, loadConfig, readTlsFiles, type ConfigSelection, type JobctlContext } from "../config.js";
 import { parseDuration } from "../../common/duration.js";
 import { pickJobId } from "../job-id.js";
 
@@ -11,10 +11,19 @@ export interface GlobalOptions {
   context?: string;
 }
 
+/** The config files the global --config (or $JOBCTL_CONFIG) selects. */
+export function selectionFor(command: Command): ConfigSelection {
+  return configSelection(command.optsWithGlobals<GlobalOptions>().config);
+}
+
+/** The context the global --context (or current-context) selects, resolved. */
+export function contextFor(command: Command): Promise<JobctlContext> {
+  return loadConfig(selectionFor(command), command.optsWithGlobals<GlobalOptions>().context);
+}
+
 /** Runs `run` with a client for the selected context, and closes the client after, so the process can exit. */
 export async function withAgent<T>(command: Command, run: (api: WorkerApi) => Promise<T>): Promise<T> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  const context = await loadConfig(configPathFrom(globals.config), globals.context);
+  const context = await contextFor(command);
   const api = connect(context, await readTlsFiles(context));
   try {
     return await run(api);
