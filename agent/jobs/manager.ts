@@ -115,7 +115,8 @@ export class JobManager {
       job.stop = { reason: why.reason ?? "Stopped", message: why.message ?? "stopped on request", killAt: Infinity };
       if (grace > 0) {
         signalGroup(job.record.pid!, "SIGTERM");
-        await job.placed?.signal("SIGTERM"); // also processes that left the group
+        // Also processes that left the group; a failure here must not keep the SIGKILL below from being scheduled.
+        await job.placed?.signal("SIGTERM").catch((err) => this.options.logger?.warn({ err, jobId: id }, "SIGTERM to the job's cgroup failed"));
       }
     }
     if (killAt < job.stop.killAt) this.scheduleKill(job, killAt);
