@@ -59,7 +59,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   metrics.attach(jobs, { cgroupMode: cgroups.mode });
   const devPki = settings.tls ? undefined : await developmentPki(settings, logger);
   const tlsFiles = settings.tls ?? devPki!.files;
-  const credentials = new MutualTlsServerCredentials({ ...(await readTls(tlsFiles)), cipherSuites: settings.cipherSuites });
+  const credentials = new MutualTlsServerCredentials(await readTls(tlsFiles, settings.cipherSuites));
   const service = new JobService(jobs, settings.roles, {
     defaultLimits: settings.jobs.defaultLimits,
     maxLimits: settings.jobs.maxLimits,
@@ -99,7 +99,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     jobs,
     async reload(next) {
       if (next.tls) {
-        const material = { ...(await readTls(next.tls)), cipherSuites: next.cipherSuites };
+        const material = await readTls(next.tls, next.cipherSuites);
         createSecureContext({ cert: material.cert, key: material.key, ca: material.ca }); // throws on a bad pair: keep the old one
         credentials.rotate(material);
       }
@@ -171,9 +171,9 @@ async function jobCredentials(settings: AgentSettings, logger: Logger): Promise<
   return credentials;
 }
 
-async function readTls(files: TlsFiles): Promise<TlsMaterial> {
+async function readTls(files: TlsFiles, cipherSuites: string): Promise<TlsMaterial> {
   const [ca, cert, key] = await Promise.all([readFile(files.caFile), readFile(files.certFile), readFile(files.keyFile)]);
-  return { ca, cert, key };
+  return { ca, cert, key, cipherSuites };
 }
 
 /** No TLS files configured: use (creating it on first start) a development PKI under the state directory. */

@@ -9,14 +9,12 @@
 import * as grpc from "@grpc/grpc-js";
 import type { SecureContextOptions } from "node:tls";
 
-export const DEFAULT_CIPHER_SUITES = "TLS_AES_256_GCM_SHA384";
-
 export interface TlsMaterial {
   ca: Buffer;
   cert: Buffer;
   key: Buffer;
-  /** TLS 1.3 cipher suites, colon-separated (OpenSSL names). */
-  cipherSuites?: string;
+  /** TLS 1.3 cipher suites, colon-separated (OpenSSL names); the default is in config/settings.ts. */
+  cipherSuites: string;
 }
 
 export class MutualTlsServerCredentials extends grpc.ServerCredentials {
@@ -41,6 +39,6 @@ function contextOptions(material: TlsMaterial): SecureContextOptions {
     key: material.key,
     minVersion: "TLSv1.3",
     maxVersion: "TLSv1.3",
-    ciphers: material.cipherSuites ?? DEFAULT_CIPHER_SUITES,
+    ciphers: material.cipherSuites,
   };
 }

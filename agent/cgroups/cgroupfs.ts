@@ -65,12 +65,6 @@ export function parseKeyValues(text: string): Record<string, number> {
   return result;
 }
 
-/** Parses a single number, or "max" as Infinity. */
-export function parseLimit(text: string): number {
-  const value = text.trim();
-  return value === "max" ? Infinity : Number(value);
-}
-
 /** Formats a limit for writing: 0 or Infinity means no limit ("max"). */
 export function formatLimit(value: number): string {
   return value > 0 && Number.isFinite(value) ? String(Math.floor(value)) : "max";

@@ -73,7 +73,7 @@ export function spawnJobProcess(spec: SpawnSpec): SpawnedProcess {
 }
 
 /** Sends a signal to every process in the group. Returns false if the group is gone. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (pgid <= 1) return false; // never signal -1 (everything) or init
   try {
     process.kill(-pgid, signal);
@@ -82,10 +82,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
     throw err;
   }
-}
-
-export function groupExists(pgid: number): boolean {
-  return signalGroup(pgid, 0);
 }
 
 /** Start time of a process in clock ticks since boot, or undefined if it does not exist. */
