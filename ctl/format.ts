@@ -92,3 +92,27 @@ export function formatFields(lines: [string, string][]): string {
   const width = Math.max(...lines.map(([key]) => key.length)) + 2;
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}\n`).join("");
 }
+
+/** A field list with nested sections, as kubectl describe prints it: keys aligned per level, sections indented two spaces. */
+export type DescribeEntry = [key: string, value: string | DescribeEntry[]];
+
+export function formatDescribe(entries: readonly DescribeEntry[], indent = ""): string {
+  const width = Math.max(...entries.filter(([, value]) => typeof value === "string").map(([key]) => key.length), 0) + 2;
+  return entries
+    .map(([key, value]) =>
+      typeof value === "string" ? `${indent}${`${key}:`.padEnd(width)}${value}\n` : `${indent}${key}:\n${formatDescribe(value, `${indent}  `)}`,
+    )
+    .join("");
+}
+
+/** An approximate size for live numbers: 512Ki, 1.5Mi, 45Mi, 2.1Gi (one decimal below 10). */
+export function formatApproxBytes(bytes: number): string {
+  const units: [string, number][] = [["Gi", 2 ** 30], ["Mi", 2 ** 20], ["Ki", 2 ** 10]];
+  for (const [unit, size] of units) {
+    if (bytes >= size) {
+      const value = bytes / size;
+      return `${value < 10 ? Math.round(value * 10) / 10 : Math.round(value)}${unit}`;
+    }
+  }
+  return String(bytes);
+}

@@ -1,18 +1,27 @@
 // The jobctl command line: global options, one verb per file in commands/.
 import { Command } from "commander";
+import { registerCompletion } from "./commands/completion.js";
+import { registerConfig } from "./commands/config.js";
+import { registerDescribe } from "./commands/describe.js";
+import { registerGet } from "./commands/get.js";
 import { registerInfo } from "./commands/info.js";
-import { registerList } from "./commands/list.js";
+import { registerLogin } from "./commands/login.js";
 import { registerLogs } from "./commands/logs.js";
+import { registerRun } from "./commands/run.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerStop } from "./commands/stop.js";
+import { registerTop } from "./commands/top.js";
+import { registerVersion } from "./commands/version.js";
 import { oneLine } from "./errors.js";
+import { clientVersion } from "./version.js";
 
 export function buildProgram(): Command {
   const program = new Command("jobctl")
     .description("Start, stop, query and follow jobs (Linux processes) on a jobagent, over gRPC with mutual TLS 1.3.")
-    .option("--config <file>", "config file (default: $JOBCTL_CONFIG, else ~/.jobworker/config)")
-    .option("--context <name>", "context from the config file (default: its current-context)")
+    .option("--config <file>", "config file (default: $JOBCTL_CONFIG, which may list several separated by \":\", else ~/.jobworker/config)")
+    .option("--context <name>", "context from the config (default: its current-context)")
+    .version(clientVersion(), "--version", "print jobctl's version")
     // Throw instead of exiting, so main.ts maps usage errors to exit code 2
     // and closes what is open. Subcommands made with .command() inherit this
     // and the output configuration.
@@ -22,26 +31,38 @@ export function buildProgram(): Command {
       "after",
       `
 Examples:
+  jobctl run -- make test                      # stream the output, exit with the job's code
   id=$(jobctl start -- sh -c 'for i in 1 2 3; do echo $i; sleep 1; done')
-  jobctl status "$id"
   jobctl logs -f "$id"
-  jobctl list
-  jobctl --context viewer list
+  jobctl get jobs -l status=RUNNING
+  jobctl describe job "$id"
+  jobctl --context viewer get jobs
+  jobctl login -u alice
 
 Exit codes:
   0  success
   1  server or connection error (INTERNAL, UNAVAILABLE, DEADLINE_EXCEEDED, ...)
   2  usage error: flags, arguments, config file, malformed job id (or INVALID_ARGUMENT)
-  3  authentication or permission failure (UNAUTHENTICATED, PERMISSION_DENIED)
+  3  authentication or permission failure (UNAUTHENTICATED, PERMISSION_DENIED), a failed login
   4  not found (NOT_FOUND)
-  5  refused by the agent's limits or the job's state (RESOURCE_EXHAUSTED, FAILED_PRECONDITION)`,
+  5  refused by the agent's limits or the job's state (RESOURCE_EXHAUSTED, FAILED_PRECONDITION)
+  jobctl run exits with the job's code: 128+N for signal N, 250 OOM-killed,
+  126/127 could not execute / not found, 251 detached (see jobctl run --help).
+  Ctrl-C ends logs -f like any command (130 in the shell).`,
     );
 
+  registerRun(program);
   registerStart(program);
   registerStop(program);
   registerStatus(program);
+  registerDescribe(program);
   registerLogs(program);
-  registerList(program);
+  registerGet(program);
+  registerTop(program);
   registerInfo(program);
+  registerVersion(program);
+  registerLogin(program);
+  registerConfig(program);
+  registerCompletion(program);
   return program;
 }

@@ -6,7 +6,11 @@ import type { LoginResponse } from "../../proto/generated/authservice/LoginRespo
 import type { TokenAuthority } from "../auth/tokens.js";
 import type { UserDirectory } from "../auth/users.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../errors.js";
-import type { RpcContext } from "./rpc.js";
+import { identityFromCertificate } from "../auth/identity.js";
+import type { AnyCall, RpcContext } from "./rpc.js";
+
+/** Login ignores any bearer token (an expired one must not block getting a new one); the certificate is still required. */
+const certificateOnly = async (call: AnyCall) => identityFromCertificate(call.getAuthContext().sslPeerCertificate);
 
 export const LOGIN_LIMITS = Object.freeze({ maxUsernameBytes: 256, maxPasswordBytes: 1024 });
 
@@ -20,7 +24,7 @@ export function authServiceHandlers(users: UserDirectory, tokens: TokenAuthority
       const { token, expiresAt } = await tokens.issue(user.name, user.role);
       const ms = expiresAt.getTime();
       return { token, role: user.role, expiresAt: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } };
-    }),
+    }, certificateOnly),
   };
 }
 

@@ -27,13 +27,13 @@ export class RpcContext {
     readonly authenticate: Authenticate,
   ) {}
 
-  /** A unary handler: authenticate, run, answer, record. */
-  unary<Req, Res>(method: string, run: (caller: Identity, request: Req) => Res | Promise<Res>) {
+  /** A unary handler: authenticate (with `authenticate` if given), run, answer, record. */
+  unary<Req, Res>(method: string, run: (caller: Identity, request: Req) => Res | Promise<Res>, authenticate?: Authenticate) {
     return async (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const began = process.hrtime.bigint();
       const log: CallLog = { method, jobId: jobIdForLog((call.request as { jobID?: Buffer }).jobID) };
       try {
-        const response = await run(await this.identify(call as AnyCall, log), call.request);
+        const response = await run(await this.identify(call as AnyCall, log, authenticate), call.request);
         this.finish(log, began, grpc.status.OK);
         callback(null, response);
       } catch (err) {
@@ -45,8 +45,8 @@ export class RpcContext {
   }
 
   /** Authenticates and notes who called in the call's log line. */
-  async identify(call: AnyCall, log: CallLog): Promise<Identity> {
-    const caller = await this.authenticate(call);
+  async identify(call: AnyCall, log: CallLog, authenticate: Authenticate = this.authenticate): Promise<Identity> {
+    const caller = await authenticate(call);
     log.identity = caller.name;
     log.role = caller.role;
     return caller;

@@ -1,6 +1,9 @@
 // jobctl logs: a job's output (stdout and stderr as captured) written to
 // stdout as raw bytes. `jobctl stream ID` (seed 000's verb) is `logs -f`.
-import type { Command } from "commander";
+// Ctrl-C ends `logs -f` the way it ends any command (killed by SIGINT, 130
+// in the shell): there is nothing to clean up, the job keeps running, and a
+// shell loop around it stops as it should.
+import { Option, type Command } from "commander";
 import { jobIdToWire } from "../job-id.js";
 import { writeChunks } from "../output.js";
 import { byteOffsetOption, jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
@@ -9,6 +12,7 @@ interface LogsOptions {
   job?: string;
   follow?: boolean;
   offset?: number;
+  tailBytes?: number;
 }
 
 export function registerLogs(program: Command): void {
@@ -16,16 +20,22 @@ export function registerLogs(program: Command): void {
     .description("print a job's output so far; with -f, keep following it until the job ends")
     .option("-f, --follow", "follow the output until the job ends")
     .option("--offset <bytes>", "start at this byte offset of the output", byteOffsetOption)
+    .addOption(
+      new Option("--tail-bytes <bytes>", "start this many bytes before the end of what has been captured so far")
+        .argParser(byteOffsetOption)
+        .conflicts("offset"),
+    )
     .addHelpText(
       "after",
       `
 Examples:
   jobctl logs 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
   jobctl logs -f 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
+  jobctl logs -f --tail-bytes 4096 "$id"            # the last 4 KiB so far, then follow
   jobctl logs --offset 1048576 "$id" > rest.bin     # binary-safe: bytes exactly as the job wrote them`,
     )
     .action((positional: string | undefined, options: LogsOptions, command: Command) =>
-      printOutput(command, jobIdFrom(positional, options), options.follow === true, options.offset),
+      printOutput(command, jobIdFrom(positional, options), options.follow === true, options.offset, options.tailBytes),
     );
 
   jobIdArguments(program.command("stream"))
@@ -43,6 +53,11 @@ Examples:
     );
 }
 
-async function printOutput(command: Command, id: string, follow: boolean, offset = 0): Promise<void> {
-  await withAgent(command, (api) => writeChunks(api.output({ jobID: jobIdToWire(id), noFollow: !follow, offset }), process.stdout));
+async function printOutput(command: Command, id: string, follow: boolean, offset = 0, tailBytes?: number): Promise<void> {
+  const jobID = jobIdToWire(id);
+  await withAgent(command, async (api) => {
+    // The tail is counted back from what the agent has captured now; GetOutput then reads on from there.
+    const from = tailBytes === undefined ? offset : Math.max(0, Number((await api.status(jobID)).outputBytes) - tailBytes);
+    await writeChunks(api.output({ jobID, noFollow: !follow, offset: from }), process.stdout);
+  });
 }

@@ -3,10 +3,11 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { parseByteQuantity } from "../../common/quantity.js";
 import type { ResourceLimits } from "../../proto/generated/workerservice/ResourceLimits.js";
+import type { StartRequest } from "../../proto/generated/workerservice/StartRequest.js";
 import { jobIdFromResponse } from "../job-id.js";
 import { durationOption, withAgent } from "./shared.js";
 
-interface StartOptions {
+export interface StartOptions {
   grace?: number;
   asRoot?: boolean;
   cpu?: number;
@@ -58,14 +59,29 @@ function quantityOption(value: string): number {
   }
 }
 
-export function registerStart(program: Command): void {
-  limitOptions(program.command("start"))
-    .description("start a job running CMD with ARGS; prints the job id")
+/** CMD, ARGS, --grace, --as-root and the limits: what start and run share. */
+export function jobOptions(command: Command): Command {
+  return limitOptions(command)
     .usage("[--grace DURATION] [limits] -- CMD [ARGS...]")
     .argument("<cmd>", "command to run: a path, or a name looked up in the agent's PATH")
     .argument("[args...]", "its arguments (put -- before CMD so that options among them are passed on)")
     .option("--grace <duration>", "how long stop waits between SIGTERM and SIGKILL, e.g. 10s, 500ms, 2m (default: the agent's, 10s)", durationOption)
-    .option("--as-root", "run as root instead of the agent's unprivileged run-as user (admin role, and the agent must allow it)")
+    .option("--as-root", "run as root instead of the agent's unprivileged run-as user (admin role, and the agent must allow it)");
+}
+
+export function startRequest(cmd: string, args: string[], options: StartOptions): StartRequest {
+  return {
+    commandName: cmd,
+    arguments: args,
+    limits: limitsFrom(options),
+    runAsRoot: options.asRoot ?? false,
+    ...(options.grace !== undefined && { gracePeriodMs: options.grace }),
+  };
+}
+
+export function registerStart(program: Command): void {
+  jobOptions(program.command("start"))
+    .description("start a job running CMD with ARGS; prints the job id")
     .addHelpText(
       "after",
       `
@@ -76,15 +92,7 @@ Examples:
   id=$(jobctl start -- make -j8) && jobctl logs -f "$id"`,
     )
     .action(async (cmd: string, args: string[], options: StartOptions, command: Command) => {
-      const response = await withAgent(command, (api) =>
-        api.start({
-          commandName: cmd,
-          arguments: args,
-          limits: limitsFrom(options),
-          runAsRoot: options.asRoot ?? false,
-          ...(options.grace !== undefined && { gracePeriodMs: options.grace }),
-        }),
-      );
+      const response = await withAgent(command, (api) => api.start(startRequest(cmd, args, options)));
       process.stdout.write(`${jobIdFromResponse(response)}\n`);
     });
 }

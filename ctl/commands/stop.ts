@@ -43,7 +43,7 @@ Examples:
  * role may be allowed to stop but not to query, so on any error assume the
  * longest and let Stop itself report what is wrong.
  */
-async function jobGracePeriod(api: WorkerApi, jobID: Buffer): Promise<number> {
+export async function jobGracePeriod(api: WorkerApi, jobID: Buffer): Promise<number> {
   try {
     const grace = Number((await api.status(jobID)).gracePeriodMs);
     return Number.isSafeInteger(grace) ? grace : MAX_GRACE_MS;

@@ -37,13 +37,25 @@ describe("jobctl command line (compiled, spawned)", () => {
     ["too many arguments", ["status", ID, ID], /too many arguments/],
     ["a job id missing", ["status"], /a job id is required/],
     ["two different job ids", ["stop", ID, "-j", ID.replace("0b", "1b")], /two different job ids/],
+    ["run without a command", ["run"], /missing required argument 'cmd'/],
+    ["run with a malformed limit", ["run", "--memory", "lots", "--", "true"], /'--memory <bytes>' argument 'lots' is invalid/],
+    ["get with an unknown resource", ["get", "pods"], /argument value 'pods' is invalid for argument 'resource'\. Allowed choices are jobs, job/],
+    ["an unknown output format", ["get", "jobs", "-o", "xml"], /argument 'xml' is invalid\. Allowed choices are wide, json, yaml, name/],
+    ["a malformed selector", ["list", "-l", "status"], /"status" is not a requirement/],
+    ["a selector on an unknown key", ["get", "jobs", "-l", "pid=1"], /unknown key "pid": use status, owner, reason/],
+    ["describe without an id", ["describe", "job"], /missing required argument 'id'/],
+    ["--tail-bytes with --offset", ["logs", ID, "--tail-bytes", "5", "--offset", "1"], /option '--tail-bytes <bytes>' cannot be used with option '--offset <bytes>'/],
+    ["login without a username", ["login"], /required option '-u, --username <name>' not specified/],
+    ["completion for an unknown shell", ["completion", "fish"], /Allowed choices are bash, zsh/],
+    ["set-context with a name and --current", ["config", "set-context", "x", "--current"], /a context name or --current, not both/],
+    ["set-context with neither", ["config", "set-context"], /a context name \(or --current\) is required/],
   ];
   for (const [name, args, pattern] of usageErrors) {
     it(`exits 2 on ${name}`, async () => expectUsageError(await jobctl(args), pattern));
   }
 
   describe("malformed job ids are usage errors, for every verb and form", () => {
-    const forms = [["status", "nope"], ["query", "-j", "nope"], ["stop", "nope"], ["stop", "-j", "nope"], ["logs", "nope"], ["logs", "-f", "-j", "nope"], ["stream", "-j", "nope"], ["stream", `${ID}x`]];
+    const forms = [["status", "nope"], ["query", "-j", "nope"], ["stop", "nope"], ["stop", "-j", "nope"], ["logs", "nope"], ["logs", "-f", "-j", "nope"], ["stream", "-j", "nope"], ["stream", `${ID}x`], ["describe", "job", "nope"]];
     for (const args of forms) {
       it(`jobctl ${args.join(" ")}`, async () => expectUsageError(await jobctl(args), /malformed job id "nope|malformed job id "0b5c/));
     }
@@ -101,10 +113,17 @@ describe("jobctl command line (compiled, spawned)", () => {
   });
 
   it("every verb's help has examples", async () => {
-    for (const verb of ["start", "stop", "status", "logs", "stream", "list"]) {
-      const run = await jobctl([verb, "--help"]);
-      expect(run.code, verb).to.equal(0);
-      expect(run.stdout, verb).to.match(/\nExamples:\n {2}jobctl /);
+    const verbs = ["run", "start", "stop", "status", "describe", "logs", "stream", "get", "list", "top", "info", "version", "login", "logout", "completion", "config"];
+    const configVerbs = ["get-contexts", "current-context", "use-context", "set-context", "view"].map((verb) => ["config", verb]);
+    for (const verb of [...verbs.map((v) => [v]), ...configVerbs]) {
+      const run = await jobctl([...verb, "--help"]);
+      expect(run.code, verb.join(" ")).to.equal(0);
+      expect(run.stdout, verb.join(" ")).to.match(/\nExamples:\n {2}(source <\(|JOBCTL_CONFIG=.*)?jobctl /);
     }
+  });
+
+  it("--help documents jobctl run's exit codes", async () => {
+    const run = await jobctl(["run", "--help"]);
+    expect(run.stdout).to.match(/128\+N when a signal N ended it/).and.match(/250 when it was OOM-killed/).and.match(/251 when\s+detached/);
   });
 });

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { configPathFrom, loadConfig, readTlsFiles } from "../../ctl/config.js";
+import { configSelection, loadConfig, readTlsFiles } from "../../ctl/config.js";
 import { ConfigError } from "../../ctl/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -94,19 +94,22 @@ describe("jobctl config", () => {
     });
   });
 
-  describe("which file: --config, then JOBCTL_CONFIG, then ~/.jobworker/config", () => {
-    it("prefers --config over JOBCTL_CONFIG", () => {
-      expect(configPathFrom("/from/flag", { JOBCTL_CONFIG: "/from/env" })).to.equal("/from/flag");
+  describe("which files: --config, then JOBCTL_CONFIG, then ~/.jobworker/config", () => {
+    it("prefers --config (one file, explicit) over JOBCTL_CONFIG", () => {
+      expect(configSelection("/from/flag", { JOBCTL_CONFIG: "/from/env" })).to.deep.equal({ paths: ["/from/flag"], explicit: true });
     });
     it("uses JOBCTL_CONFIG without --config", () => {
-      expect(configPathFrom(undefined, { JOBCTL_CONFIG: "/from/env" })).to.equal("/from/env");
+      expect(configSelection(undefined, { JOBCTL_CONFIG: "/from/env" })).to.deep.equal({ paths: ["/from/env"], explicit: false });
+    });
+    it("splits JOBCTL_CONFIG at ':' as kubectl splits KUBECONFIG, skipping empty parts and repeats", () => {
+      expect(configSelection(undefined, { JOBCTL_CONFIG: "/a::/b:/a:" }).paths).to.deep.equal(["/a", "/b"]);
     });
     it("falls back to ~/.jobworker/config", () => {
-      expect(configPathFrom(undefined, {})).to.equal(join(homedir(), ".jobworker", "config"));
-      expect(configPathFrom(undefined, { JOBCTL_CONFIG: "" })).to.equal(join(homedir(), ".jobworker", "config"));
+      expect(configSelection(undefined, {}).paths).to.deep.equal([join(homedir(), ".jobworker", "config")]);
+      expect(configSelection(undefined, { JOBCTL_CONFIG: "" }).paths).to.deep.equal([join(homedir(), ".jobworker", "config")]);
     });
     it("makes a relative path absolute (against the working directory)", () => {
-      expect(configPathFrom("rel/config", {})).to.equal(join(process.cwd(), "rel", "config"));
+      expect(configSelection("rel/config", {}).paths).to.deep.equal([join(process.cwd(), "rel", "config")]);
     });
   });
 

@@ -194,9 +194,3 @@ describe("jobctl end to end (real agent, mTLS on loopback)", function () {
   });
 });
 
-/**
- * The agent writes its jobctl config with the address it was told to listen
- * on; with --listen 127.0.0.1:0 that has port 0, not the port it bound. Until
- * it writes the bound port, use a copy with the real address, next to the
- * original so that its relative paths still resolve.
- */

@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import { formatJobTable } from "../../ctl/commands/list.js";
+import type { JobTop__Output } from "../../proto/generated/workerservice/JobTop.js";
+import { formatDescription } from "../../ctl/commands/describe.js";
+import { formatJobTable, formatWideJobTable } from "../../ctl/commands/get.js";
+import { formatTopTable } from "../../ctl/commands/top.js";
 import { formatStatus } from "../../ctl/commands/status.js";
 import { commandLine, formatAge, formatTable, printable, shellQuote } from "../../ctl/format.js";
 
@@ -92,5 +95,39 @@ describe("jobctl formatting", () => {
     expect(exited).to.include("Exit Code: 0\n").and.include("Ended:     2025-01-02T03:04:03.000Z (2s ago)\n");
     const stopped = formatStatus(job({ JobStatus: "STOPPED", signal: "SIGKILL", pid: 0, outputBytes: "1024", outputDroppedBytes: "77" }), NOW);
     expect(stopped).to.include("Signal:    SIGKILL\n").and.include("PID:       -\n").and.include("Output:    1024 bytes (77 bytes dropped past the output cap)\n");
+  });
+});
+
+describe("jobctl formatting: wide, top and describe", () => {
+  it("get jobs -o wide adds PID, EXIT, SIGNAL and the limits", () => {
+    const limits = { cpuCores: 0.5, memoryBytes: String(256 * 2 ** 20), ioReadBps: "0", ioWriteBps: "0", ioReadIops: "0", ioWriteIops: "0", pids: "0" };
+    const table = formatWideJobTable([job({ limits }), job({ JobStatus: "STOPPED", pid: 0, signal: "SIGKILL", reason: "Stopped" }), job({ JobStatus: "EXITED", exitCode: 0, pid: 0 })], NOW);
+    expect(table.split("\n")[0]).to.match(/^ID +OWNER +STATUS +REASON +AGE +PID +EXIT +SIGNAL +CPU-LIMIT +MEM-LIMIT +COMMAND$/);
+    expect(table.split("\n")[1]).to.match(/ RUNNING +- +5s +4242 +- +- +0\.5 +256Mi +sleep 60$/);
+    expect(table.split("\n")[2]).to.match(/ STOPPED +Stopped +5s +- +- +SIGKILL +- +- +sleep 60$/);
+    expect(table.split("\n")[3]).to.match(/ EXITED +- +5s +- +0 +- /);
+  });
+
+  it("top shows millicores and sizes, or - without cgroup v2", () => {
+    const top = (fields: Partial<JobTop__Output>): JobTop__Output => ({
+      id: "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d", owner: "alice", commandName: "stress", cpuCores: 0.25, memoryBytes: String(45 * 2 ** 20),
+      memoryPeakBytes: String(1.5 * 2 ** 30), pids: "3", available: true, ...fields,
+    });
+    expect(formatTopTable([top({}), top({ available: false, cpuCores: 0, memoryBytes: "0", memoryPeakBytes: "0", pids: "0" })]).split("\n")).to.deep.equal([
+      "ID                                     OWNER   CPU(cores)   MEMORY   PEAK    PIDS   COMMAND",
+      "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d   alice   250m         45Mi     1.5Gi   3      stress",
+      "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d   alice   -            -        -       -      stress",
+      "",
+    ]);
+  });
+
+  it("describe has sections for limits and usage", () => {
+    const usage = { cpuSeconds: 1.5, cpuUserSeconds: 1.25, cpuSystemSeconds: 0.25, memoryPeakBytes: String(2 ** 20), ioReadBytes: "0", ioWriteBytes: "4096", oomKills: "0" };
+    const limits = { cpuCores: 0.5, memoryBytes: "0", ioReadBps: "0", ioWriteBps: String(10 * 2 ** 20), ioReadIops: "0", ioWriteIops: "0", pids: "100" };
+    const text = formatDescription(job({ JobStatus: "EXITED", exitCode: 0, reason: "Completed", endTime: seconds("2025-01-02T03:04:03Z"), usage, limits }), NOW);
+    expect(text).to.include("Exit Code:    0\n").and.include("Duration:     3.000s\n").and.include("Grace Period: 10s\n");
+    expect(text).to.include("Limits:\n  CPU:          0.5 cores\n  Memory:       -\n  IO Read:      -\n  IO Write:     10Mi/s\n");
+    expect(text).to.include("  PIDs:         100\nUsage:\n  CPU:         1.500s (user 1.250s, system 0.250s)\n  Memory Peak: 1Mi\n");
+    expect(formatDescription(job({}), NOW)).to.include("Limits:       <none>\n").and.include("Usage:        <none> (recorded when the job ends");
   });
 });

@@ -18,6 +18,8 @@ export interface JobctlRunOptions {
   env?: Record<string, string | undefined>;
   /** Kill jobctl after this long (it must never hang). Default 30 s. */
   timeoutMs?: number;
+  /** Written to jobctl's stdin (then closed); without it stdin is /dev/null. */
+  stdin?: string;
 }
 
 export function runJobctl(args: string[], options: JobctlRunOptions = {}): Promise<JobctlRun> {
@@ -27,11 +29,12 @@ export function runJobctl(args: string[], options: JobctlRunOptions = {}): Promi
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [JOBCTL_MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [JOBCTL_MAIN, ...args], { env, stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  if (options.stdin !== undefined) child.stdin!.end(options.stdin);
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
-  child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+  child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk));
+  child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk));
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
   return new Promise((resolve, reject) => {
     child.once("error", reject);

@@ -24,11 +24,13 @@ describe("login with tokens (seed 003)", () => {
     agent.cleanup();
   });
 
-  function login(files: ClientFiles, username: string, password: string): Promise<{ token: string; role: string; expiresAt: { seconds: string } }> {
+  function login(files: ClientFiles, username: string, password: string, authorization?: string): Promise<{ token: string; role: string; expiresAt: { seconds: string } }> {
     const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
     const client = new (authservice().AuthService)(agent.address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
+    const metadata = new grpc.Metadata();
+    if (authorization) metadata.set("authorization", authorization);
     return new Promise((resolve, reject) =>
-      client.Login({ username, password }, (err, res) => {
+      client.Login({ username, password }, metadata, (err, res) => {
         client.close();
         if (err) reject(err);
         else resolve(res as never);
@@ -94,6 +96,8 @@ describe("login with tokens (seed 003)", () => {
     await expectUnauthenticated(info(files, `Bearer ${await sign(new Uint8Array(32).fill(7), now + 3600)}`), /signature is not valid/);
     await expectUnauthenticated(info(files, "Bearer abc"), /malformed token/);
     await expectUnauthenticated(info(files, "Basic YWRtaW46eA=="), /Bearer <token>/);
+    // Login itself ignores a stale token: an expired one never blocks getting a new one.
+    expect((await login(files, "alice", passwords.alice, `Bearer ${await sign(key, now - 60)}`)).role).to.equal("user");
     // The agent's own key, a valid token: accepted.
     expect(await info(files, `Bearer ${await sign(key, now + 3600)}`)).to.include({ identity: "admin", role: "admin" });
   });

@@ -1,0 +1,32 @@
+// jobctl run's exit code from the job's final status.
+import { expect } from "chai";
+import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
+import { jobExit } from "../../ctl/job-exit.js";
+
+const status = (fields: Partial<QueryStatusResponse__Output>) =>
+  ({ id: "ID", JobStatus: "EXITED", exitCode: -1, signal: "", reason: "", message: "", ...fields }) as QueryStatusResponse__Output;
+
+describe("jobctl run exit codes", () => {
+  it("the job's own exit code", () => {
+    expect(jobExit(status({ exitCode: 0, reason: "Completed" }))).to.deep.equal({ code: 0 });
+    expect(jobExit(status({ exitCode: 3, reason: "Error" }))).to.deep.equal({ code: 3 });
+  });
+  it("128 + the signal's number", () => {
+    expect(jobExit(status({ signal: "SIGTERM", reason: "Error" })).code).to.equal(143);
+    expect(jobExit(status({ JobStatus: "STOPPED", signal: "SIGKILL", reason: "Stopped" })).code).to.equal(137);
+    expect(jobExit(status({ signal: "SIGINT" })).code).to.equal(130);
+  });
+  it("250 for an OOM kill, not SIGKILL's 137", () => {
+    expect(jobExit(status({ signal: "SIGKILL", reason: "OOMKilled" }))).to.deep.equal({ code: 250, note: "job ID was OOM-killed (memory limit)" });
+  });
+  it("127 when the command was not found, 126 when it could not be executed, with the agent's message", () => {
+    expect(jobExit(status({ JobStatus: "FAILED", message: "exec nope: No such file or directory" }))).to.deep.equal({
+      code: 127,
+      note: "job ID failed to start: exec nope: No such file or directory",
+    });
+    expect(jobExit(status({ JobStatus: "FAILED", message: "exec /etc/passwd: Permission denied" })).code).to.equal(126);
+  });
+  it("a signal name this host does not know still ends above 127, with a note", () => {
+    expect(jobExit(status({ signal: "SIGWHAT" }))).to.deep.include({ code: 128 });
+  });
+});
