@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { applyDocument, toDocument } from "../../agent/config/document.js";
 import { ConfigFileError, loadConfigFile, parseConfig } from "../../agent/config/load.js";
 import { defaultSettings } from "../../agent/config/settings.js";
+import { verifyPassword } from "../../agent/auth/passwords.js";
 import { AGENT_MAIN } from "../helpers/agent.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -133,6 +134,19 @@ describe("agent configuration file", () => {
       const result = await jobagent(["--config", bad]);
       expect(result.code).to.equal(2);
       expect(result.stderr).to.match(/missing required key "apiVersion"/);
+    });
+
+    it("--hash-password: an scrypt hash of one line from stdin, which verifies", async () => {
+      const child = execFile(process.execPath, [AGENT_MAIN, "--hash-password"]);
+      child.stdin!.end("s3cret pass\n");
+      const hash = await new Promise<string>((resolve) => {
+        let out = "";
+        child.stdout!.on("data", (d) => (out += d));
+        child.on("close", () => resolve(out.trim()));
+      });
+      expect(hash).to.match(/^scrypt\$32768\$8\$1\$/);
+      expect(await verifyPassword("s3cret pass", hash)).to.equal(true);
+      expect(await verifyPassword("s3cret pas", hash)).to.equal(false);
     });
 
     it("the printed defaults are themselves a valid configuration", async () => {

@@ -5,7 +5,9 @@ import * as grpc from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect } from "node:tls";
+import { connect, createSecureContext } from "node:tls";
+import { hashPassword } from "../../agent/auth/passwords.js";
+import { authservice } from "../../proto/load.js";
 import { generatePki } from "../../certs/layout.js";
 import { issueServerCert, loadCa } from "../../certs/pki.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
@@ -100,6 +102,28 @@ ${extra}`,
     expect(after).to.equal(new X509Certificate(rotated.certPem).serialNumber);
     expect(after).to.not.equal(before);
     await start("admin"); // and gRPC clients still verify it
+  });
+
+  it("lets users declared in the configuration log in, and picks up new ones on SIGHUP", async () => {
+    const carolHash = await hashPassword("carol-secret");
+    writeConfig(["start", "status", "list", "info"], `auth:\n  tokenTtl: 1h\n  users:\n  - {name: carol, role: user, passwordHash: "${carolHash}"}\n`);
+    expect((await hangup(/configuration reloaded|reload rejected/)).msg).to.equal("configuration reloaded");
+    const login = (username: string, password: string) => {
+      const files = filesFor(pkiDir, "admin");
+      const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
+      const client = new (authservice().AuthService)(agent.address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
+      return new Promise<{ role: string; expiresAt: { seconds: string } }>((resolve, reject) =>
+        client.Login({ username, password }, (err, res) => (client.close(), err ? reject(err) : resolve(res as never))),
+      );
+    };
+    const carol = await login("carol", "carol-secret");
+    expect(carol.role).to.equal("user");
+    expect(Number(carol.expiresAt.seconds) * 1000 - Date.now()).to.be.within(3500_000, 3600_000); // tokenTtl: 1h
+    const wrong = await login("carol", "nope").then(() => undefined, (e: grpc.ServiceError) => e);
+    expect(wrong?.code).to.equal(grpc.status.UNAUTHENTICATED);
+    // No development users when TLS files are configured.
+    const dev = await login("admin", "anything").then(() => undefined, (e: grpc.ServiceError) => e);
+    expect(dev?.code).to.equal(grpc.status.UNAUTHENTICATED);
   });
 
   function servedCertificateSerial(): Promise<string> {
