@@ -5,11 +5,9 @@ import * as grpc from "@grpc/grpc-js";
 import { SignJWT } from "jose";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createSecureContext } from "node:tls";
-import { authservice } from "../../proto/load.js";
 import type { AgentInfoResponse__Output } from "../../proto/generated/workerservice/AgentInfoResponse.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
-import { filesFor, workerClient, type ClientFiles } from "../helpers/client.js";
+import { filesFor, login as loginWith, workerClient, type ClientFiles } from "../helpers/client.js";
 
 describe("login with tokens (seed 003)", () => {
   let agent: TestAgent;
@@ -24,19 +22,8 @@ describe("login with tokens (seed 003)", () => {
     agent.cleanup();
   });
 
-  function login(files: ClientFiles, username: string, password: string, authorization?: string): Promise<{ token: string; role: string; expiresAt: { seconds: string } }> {
-    const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
-    const client = new (authservice().AuthService)(agent.address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
-    const metadata = new grpc.Metadata();
-    if (authorization) metadata.set("authorization", authorization);
-    return new Promise((resolve, reject) =>
-      client.Login({ username, password }, metadata, (err, res) => {
-        client.close();
-        if (err) reject(err);
-        else resolve(res as never);
-      }),
-    );
-  }
+  const login = (files: ClientFiles, username: string, password: string, authorization?: string) =>
+    loginWith(agent.address, files, username, password, authorization);
 
   function info(files: ClientFiles, authorization?: string): Promise<AgentInfoResponse__Output> {
     const client = workerClient(agent.address, files);

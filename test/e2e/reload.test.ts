@@ -5,13 +5,12 @@ import * as grpc from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, createSecureContext } from "node:tls";
+import { connect } from "node:tls";
 import { hashPassword } from "../../agent/auth/passwords.js";
-import { authservice } from "../../proto/load.js";
 import { generatePki } from "../../certs/layout.js";
 import { issueServerCert, loadCa } from "../../certs/pki.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
-import { call, filesFor, workerClient } from "../helpers/client.js";
+import { call, filesFor, login as loginWith, workerClient } from "../helpers/client.js";
 import { sleep, tempDir } from "../helpers/tmp.js";
 
 describe("configuration reload (SIGHUP)", () => {
@@ -108,14 +107,7 @@ ${extra}`,
     const carolHash = await hashPassword("carol-secret");
     writeConfig(["start", "status", "list", "info"], `auth:\n  tokenTtl: 1h\n  users:\n  - {name: carol, role: user, passwordHash: "${carolHash}"}\n`);
     expect((await hangup(/configuration reloaded|reload rejected/)).msg).to.equal("configuration reloaded");
-    const login = (username: string, password: string) => {
-      const files = filesFor(pkiDir, "admin");
-      const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
-      const client = new (authservice().AuthService)(agent.address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
-      return new Promise<{ role: string; expiresAt: { seconds: string } }>((resolve, reject) =>
-        client.Login({ username, password }, (err, res) => (client.close(), err ? reject(err) : resolve(res as never))),
-      );
-    };
+    const login = (username: string, password: string) => loginWith(agent.address, filesFor(pkiDir, "admin"), username, password);
     const carol = await login("carol", "carol-secret");
     expect(carol.role).to.equal("user");
     expect(Number(carol.expiresAt.seconds) * 1000 - Date.now()).to.be.within(3500_000, 3600_000); // tokenTtl: 1h

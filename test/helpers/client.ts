@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext } from "node:tls";
-import { workerservice } from "../../proto/load.js";
+import { authservice, workerservice } from "../../proto/load.js";
 import type { WorkerServiceClient } from "../../proto/generated/workerservice/WorkerService.js";
 
 export interface ClientFiles {
@@ -47,4 +47,25 @@ export function readOutput(client: WorkerServiceClient, request: { jobID: Buffer
     stream.on("error", reject);
     stream.on("end", () => resolve(Buffer.concat(parts)));
   });
+}
+
+export interface LoginResult {
+  token: string;
+  role: string;
+  expiresAt: { seconds: string };
+}
+
+/** AuthService.Login over mutual TLS with the given client files (and optional authorization metadata). */
+export function login(address: string, files: ClientFiles, username: string, password: string, authorization?: string): Promise<LoginResult> {
+  const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
+  const client = new (authservice().AuthService)(address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
+  const metadata = new grpc.Metadata();
+  if (authorization) metadata.set("authorization", authorization);
+  return new Promise((resolve, reject) =>
+    client.Login({ username, password }, metadata, (err, res) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(res as unknown as LoginResult);
+    }),
+  );
 }
