@@ -14,7 +14,7 @@ import { registerStop } from "./commands/stop.js";
 import { registerTop } from "./commands/top.js";
 import { registerVersion } from "./commands/version.js";
 import { oneLine } from "./errors.js";
-import { clientVersion } from "./version.js";
+import { packageVersion as clientVersion } from "../common/version.js";
 
 export function buildProgram(): Command {
   const program = new Command("jobctl")

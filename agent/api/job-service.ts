@@ -19,6 +19,7 @@ import type { JobManager } from "../jobs/manager.js";
 import { NO_LIMITS, type JobRecord, type ResourceLimits } from "../jobs/record.js";
 import type { AgentInfoResponse } from "../../proto/generated/workerservice/AgentInfoResponse.js";
 import { resolveLimits } from "./resource-limits.js";
+import { packageVersion } from "../../common/version.js";
 import { CpuRate } from "./cpu-rate.js";
 import type { JobTop } from "../../proto/generated/workerservice/JobTop.js";
 import type { TopResponse } from "../../proto/generated/workerservice/TopResponse.js";
@@ -34,8 +35,6 @@ export interface ServicePolicy {
   cgroupRoot: string;
   runAsUser: string;
 }
-
-export const AGENT_VERSION = "0.1.0";
 
 export class JobService {
   private readonly cpuRate = new CpuRate();
@@ -109,7 +108,7 @@ export class JobService {
     authorize(this.roles, caller, "info");
     const p = this.policy;
     return {
-      version: AGENT_VERSION, cgroupMode: p.cgroupMode, cgroupReason: p.cgroupReason, cgroupRoot: p.cgroupRoot,
+      version: packageVersion(), cgroupMode: p.cgroupMode, cgroupReason: p.cgroupReason, cgroupRoot: p.cgroupRoot,
       runAsUser: p.runAsUser, defaultLimits: p.defaultLimits, maxLimits: p.maxLimits, allowRootJobs: p.allowRootJobs,
       identity: caller.name, role: caller.role ?? "",
     };

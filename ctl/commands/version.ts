@@ -2,7 +2,7 @@
 // kubectl version shows client and server.
 import type { Command } from "commander";
 import { printable } from "../format.js";
-import { clientVersion } from "../version.js";
+import { packageVersion as clientVersion } from "../../common/version.js";
 import { withAgent } from "./shared.js";
 
 export function registerVersion(program: Command): void {
