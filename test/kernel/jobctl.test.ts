@@ -32,7 +32,7 @@ describe("jobctl on a cgroup v2 kernel", function () {
     settings.jobctlConfigPath = config = join(state.path, "jobctl.yaml");
     settings.metrics.listen = "";
     settings.cgroup.root = delegatedRoot();
-    agent = await startAgent(settings, pino({ level: "warn" }));
+    agent = await startAgent(settings, pino({ level: "error" }));
   });
   after(async () => {
     await agent?.close();
