@@ -67,6 +67,7 @@ export class JobManager {
   private readonly metrics: MetricsHooks;
   readonly placement: Placement;
   private active = 0;
+  private readonly launching = new Set<Promise<JobRecord>>();
   private closing = false;
   private gcTimer?: NodeJS.Timeout;
 
@@ -98,7 +99,11 @@ export class JobManager {
       throw new ResourceExhaustedError(`too many running jobs (limit ${this.options.maxConcurrentJobs})`);
     }
     const runAs = options.asAgentUser ? undefined : this.options.runAs;
-    return this.launch(owner, command, args, limits, options.gracePeriodMs ?? this.options.defaultGracePeriodMs, runAs);
+    const launched = this.launch(owner, command, args, limits, options.gracePeriodMs ?? this.options.defaultGracePeriodMs, runAs);
+    // Shutdown waits for starts in flight, so that it sees (and stops) every job.
+    this.launching.add(launched);
+    void launched.catch(() => {}).finally(() => this.launching.delete(launched));
+    return launched;
   }
 
   /**
@@ -155,6 +160,7 @@ export class JobManager {
   async shutdown(gracePeriodMs: number): Promise<void> {
     this.closing = true;
     clearInterval(this.gcTimer);
+    await Promise.allSettled([...this.launching]);
     const running = [...this.jobs.values()].filter((job) => !isFinal(job.record.state));
     await Promise.all(
       running.map((job) =>
@@ -204,6 +210,7 @@ export class JobManager {
     this.jobs.set(id, job);
     // From here on supervise() owns the job, including the active count.
     void this.supervise(job, proc, captured).finally(finished);
+
     try {
       // Persist the pid before answering: recovery after a crash depends on it.
       await this.store.save(record);

@@ -177,6 +177,15 @@ describe("JobManager (real child processes)", () => {
     expect((await manager.wait(next.id)).state).to.equal("EXITED");
   });
 
+  it("shutdown also stops jobs whose start was in flight when it began", async () => {
+    const starting = manager.start("a", "sleep", ["1000"]);
+    const shutdown = manager.shutdown(5000);
+    const { id, pid } = await starting;
+    await shutdown;
+    expect(manager.status(id)).to.include({ state: "STOPPED", reason: "AgentShutdown" });
+    expect(await becomesDead(pid!)).to.equal(true);
+  });
+
   it("answers NOT_FOUND for unknown ids", () => {
     expect(() => manager.status("00000000-0000-4000-8000-000000000000")).to.throw(/not found/).with.property("code", "NOT_FOUND");
   });
