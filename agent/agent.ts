@@ -71,7 +71,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   });
 
   const { users, tokens } = await authentication(settings, logger);
-  const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens));
+  const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens, users));
   const server = createGrpcServer(metrics.hooks);
   server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, rpc, metrics.hooks));
   server.addService(authservice().AuthService.service, authServiceHandlers(users, tokens, rpc));
@@ -104,7 +104,8 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
         credentials.rotate(material);
       }
       service.setRoles(next.roles);
-      if (next.auth.users.length > 0) users.set(next.auth.users);
+      // Development users stay only while nothing else is configured.
+      if (next.auth.users.length > 0 || next.tls) users.set(next.auth.users);
       tokens.setTtl(next.auth.tokenTtlMs);
       logger.level = next.logLevel;
       const needRestart = restartOnlySettings(current, next);
@@ -165,7 +166,12 @@ async function resourceControl(settings: AgentSettings, logger: Logger): Promise
 
 /** As root, jobs run as the configured unprivileged user; otherwise as the agent's own user. */
 async function jobCredentials(settings: AgentSettings, logger: Logger): Promise<Credentials | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
+  if (process.getuid?.() !== 0) {
+    logger.warn(
+      "the agent is not root: jobs run as its own user and can read everything it owns (other jobs' output, the token key, the development CA key); run it as root to keep jobs apart from the agent",
+    );
+    return undefined;
+  }
   const credentials = await resolveUser(settings.jobs.runAsUser);
   logger.info({ user: credentials.name, uid: credentials.uid, gid: credentials.gid }, "jobs run as an unprivileged user");
   return credentials;

@@ -28,6 +28,10 @@ export class UserDirectory {
     return this.users.size;
   }
 
+  get(name: string): UserEntry | undefined {
+    return this.users.get(name);
+  }
+
   /** The user if the password is right; undefined otherwise, in the same time whether or not the user exists. */
   async authenticate(name: string, password: string): Promise<UserEntry | undefined> {
     const user = this.users.get(name);

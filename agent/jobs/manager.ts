@@ -53,6 +53,8 @@ interface ManagedJob {
   record: JobRecord;
   spool: OutputSpool;
   placed?: PlacedJob;
+  /** The command has ended; only cleanup remains (stop() then signals nothing and just waits). */
+  exited?: boolean;
   /** Resolves once the job is final and its output complete. */
   done: Promise<void>;
   stop?: StopIntent;
@@ -113,6 +115,7 @@ export class JobManager {
    */
   async stop(id: string, gracePeriodMs?: number, why: { reason?: JobReason; message?: string } = {}): Promise<JobRecord> {
     const job = this.get(id);
+    if (job.exited) await job.done; // ended by itself: its cleanup is under way, the result is its own
     if (isFinal(job.record.state)) return this.snapshot(job);
     const grace = gracePeriodMs ?? job.record.gracePeriodMs;
     const killAt = Date.now() + grace;
@@ -170,6 +173,8 @@ export class JobManager {
         }),
       ),
     );
+    // Jobs that ended just before are still being recorded: let them finish.
+    await Promise.all([...this.jobs.values()].map((job) => job.done));
   }
 
   private async launch(
@@ -225,24 +230,36 @@ export class JobManager {
 
   /** Follows one job from exec to its end: capture, state changes, cleanup. */
   private async supervise(job: ManagedJob, proc: SpawnedProcess, captured: Promise<void>): Promise<void> {
-    const execError = await proc.execError;
-    if (execError === undefined && job.record.state === "STARTED") this.setState(job, "RUNNING");
-    const exit = await proc.exited;
-    // Like a container's init: when the command ends, what it left behind goes too.
-    signalGroup(proc.pid, "SIGKILL");
-    const placement = await job.placed!.finish().catch((err) => {
-      this.options.logger?.error({ err, jobId: job.record.id }, "cleaning up the job's cgroup failed");
-      return { usage: undefined, oomKilled: false };
-    });
-    if (placement.usage) job.record.usage = placement.usage;
-    await this.drain(captured, proc);
-    clearTimeout(job.stop?.killTimer);
-    this.finish(job, exit, execError, placement.oomKilled);
-    this.active--;
-    // After finish(): a reader that sees the end of the output sees the final state too.
-    await job.spool.close();
-    await this.store.save(job.record).catch((err) => this.options.logger?.error({ err, jobId: job.record.id }, "saving job record failed"));
-    this.gc();
+    let execError: string | undefined;
+    let exit: ExitInfo = { code: null, signal: null };
+    let oomKilled = false;
+    try {
+      execError = await proc.execError;
+      if (execError === undefined && job.record.state === "STARTED") this.setState(job, "RUNNING");
+      exit = await proc.exited;
+      // From here on the pid may be reused: no more signals to the group (stop() just waits).
+      job.exited = true;
+      // Like a container's init: when the command ends, what it left behind goes too.
+      signalGroup(proc.pid, "SIGKILL");
+      const placement = await job.placed!.finish().catch((err) => {
+        this.options.logger?.error({ err, jobId: job.record.id }, "cleaning up the job's cgroup failed");
+        return { usage: undefined, oomKilled: false };
+      });
+      if (placement.usage) job.record.usage = placement.usage;
+      oomKilled = placement.oomKilled;
+      await this.drain(captured, proc);
+    } catch (err) {
+      this.options.logger?.error({ err, jobId: job.record.id }, "supervising the job failed; recording it as ended");
+    } finally {
+      // Whatever happened above, the job ends: counted, recorded, its readers released.
+      clearTimeout(job.stop?.killTimer);
+      this.finish(job, exit, execError, oomKilled);
+      this.active--;
+      // After finish(): a reader that sees the end of the output sees the final state too.
+      await job.spool.close().catch((err) => this.options.logger?.error({ err, jobId: job.record.id }, "closing the output failed"));
+      await this.store.save(job.record).catch((err) => this.options.logger?.error({ err, jobId: job.record.id }, "saving job record failed"));
+      this.gc();
+    }
   }
 
   private async capture(spool: OutputSpool, proc: SpawnedProcess): Promise<void> {
@@ -311,6 +328,7 @@ export class JobManager {
   }
 
   private kill(job: ManagedJob): void {
+    if (job.exited) return;
     signalGroup(job.record.pid!, "SIGKILL");
     job.placed?.kill().catch((err) => this.options.logger?.error({ err, jobId: job.record.id }, "cgroup.kill failed"));
   }

@@ -72,14 +72,17 @@ export function spawnJobProcess(spec: SpawnSpec): SpawnedProcess {
   return { pid: child.pid ?? 0, output: child.stdout!, execError, exited };
 }
 
-/** Sends a signal to every process in the group. Returns false if the group is gone. */
+/** Sends a signal to every process in the group. Returns false if the group is gone (or not ours to signal). */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (pgid <= 1) return false; // never signal -1 (everything) or init
   try {
     process.kill(-pgid, signal);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
+    // ESRCH: nothing left. EPERM: what is left changed credentials (a setuid program);
+    // the job's cgroup, where there is one, still reaches it.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ESRCH" || code === "EPERM") return false;
     throw err;
   }
 }

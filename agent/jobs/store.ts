@@ -43,11 +43,14 @@ export class JobStore {
   save(record: JobRecord): Promise<void> {
     const snapshot = JSON.stringify(record, null, 1);
     const previous = this.pending.get(record.id) ?? Promise.resolve();
-    const next = previous.then(() => this.write(record.id, snapshot));
+    // A failed earlier save must not stop this one; and the bookkeeping promise
+    // must not carry the rejection (the caller handles it; an unhandled copy would crash the agent).
+    const next = previous.catch(() => {}).then(() => this.write(record.id, snapshot));
     this.pending.set(record.id, next);
-    void next.finally(() => {
+    const forget = () => {
       if (this.pending.get(record.id) === next) this.pending.delete(record.id);
-    });
+    };
+    next.then(forget, forget);
     return next;
   }
 
@@ -66,7 +69,7 @@ export class JobStore {
   }
 
   async remove(id: string): Promise<void> {
-    await this.pending.get(id);
+    await this.pending.get(id)?.catch(() => {});
     await rm(this.jobDir(id), { recursive: true, force: true });
   }
 

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JobManager, type JobManagerOptions } from "../../agent/jobs/manager.js";
 import { processStartTicks } from "../../agent/jobs/process.js";
+import { JobStore } from "../../agent/jobs/store.js";
 import { collect, sleep, tempDir } from "../helpers/tmp.js";
 import { groupMembers, isAlive } from "../helpers/proc.js";
 
@@ -184,6 +185,22 @@ describe("JobManager (real child processes)", () => {
     await shutdown;
     expect(manager.status(id)).to.include({ state: "STOPPED", reason: "AgentShutdown" });
     expect(await becomesDead(pid!)).to.equal(true);
+  });
+
+  it("a stop arriving after the command ended by itself keeps the job's own result", async () => {
+    // The escaped sleeper holds the output open, so cleanup takes a while after the exit.
+    const { id } = await manager.start("a", "sh", ["-c", "setsid sleep 3 & exit 3"]);
+    await sleep(500);
+    const final = await manager.stop(id, 5000);
+    expect(final).to.include({ state: "EXITED", reason: "Error", exitCode: 3 });
+  });
+
+  it("a failed record save is reported to its caller and crashes nothing", async () => {
+    const store = new JobStore(join(dir.path, "missing", "deeper"));
+    const record = { ...manager.list()[0], id: "7f1c1f5e-4c1a-4d2b-9a7e-2b1a3c4d5e6f" };
+    const err = await store.save(record as never).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/ENOENT/);
+    await sleep(50); // an unhandled rejection would surface here and fail the run
   });
 
   it("answers NOT_FOUND for unknown ids", () => {

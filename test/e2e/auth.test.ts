@@ -87,6 +87,12 @@ describe("login with tokens (seed 003)", () => {
     expect((await login(files, "alice", passwords.alice, `Bearer ${await sign(key, now - 60)}`)).role).to.equal("user");
     // The agent's own key, a valid token: accepted.
     expect(await info(files, `Bearer ${await sign(key, now + 3600)}`)).to.include({ identity: "admin", role: "admin" });
+    // Validly signed, but for a user the agent does not (or no longer) have: refused.
+    const forUser = (sub: string, role: string) =>
+      new SignJWT({ role }).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setIssuer("jobworker").setAudience("jobworker").setIssuedAt(now).setExpirationTime(now + 3600).sign(key);
+    await expectUnauthenticated(info(files, `Bearer ${await forUser("mallory", "admin")}`), /no longer exists/);
+    // The role is the user's current one, not the one written in the token.
+    expect(await info(files, `Bearer ${await forUser("alice", "admin")}`)).to.include({ identity: "alice", role: "user" });
   });
 
   it("still requires mutual TLS: no client certificate, no login and no token use", async () => {
