@@ -45,7 +45,7 @@ export class TmuxSession {
 
   /** Text typed as is. */
   type(text: string): void {
-    this.tmux("send-keys", "-t", "main", "-l", text);
+    this.tmux("send-keys", "-t", "main", "-l", "--", text); // "--": text may start with "-" (random passwords do)
   }
 
   /** Waits until the screen matches; returns the match. */
