@@ -57,7 +57,8 @@ export async function ensureDevUsers(stateDir: string): Promise<{ users: UserEnt
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  const created = DEV_USERS.map((u) => ({ ...u, password: randomBytes(12).toString("hex") // 96 bits; hex never starts with "-" (shell- and flag-safe) }));
+  // 96 bits each; hex never starts with "-", so the password is safe to type as a flag value.
+  const created = DEV_USERS.map((u) => ({ ...u, password: randomBytes(12).toString("hex") }));
   const users = await Promise.all(created.map(async (u) => ({ name: u.name, role: u.role, passwordHash: await hashPassword(u.password) })));
   await mkdir(join(stateDir, "auth"), { recursive: true, mode: 0o700 });
   await writeFile(path, JSON.stringify(users, null, 1), { mode: 0o600, flag: "wx" });
