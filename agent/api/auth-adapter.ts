@@ -7,6 +7,7 @@ import type { TokenAuthority } from "../auth/tokens.js";
 import type { UserDirectory } from "../auth/users.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../errors.js";
 import { identityFromCertificate } from "../auth/identity.js";
+import { toTimestamp } from "./job-service.js";
 import type { AnyCall, RpcContext } from "./rpc.js";
 
 /** Login ignores any bearer token (an expired one must not block getting a new one); the certificate is still required. */
@@ -22,8 +23,7 @@ export function authServiceHandlers(users: UserDirectory, tokens: TokenAuthority
       const user = await users.authenticate(request.username, request.password);
       if (!user) throw new UnauthenticatedError("wrong username or password");
       const { token, expiresAt } = await tokens.issue(user.name, user.role);
-      const ms = expiresAt.getTime();
-      return { token, role: user.role, expiresAt: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } };
+      return { token, role: user.role, expiresAt: toTimestamp(expiresAt) };
     }, certificateOnly),
   };
 }

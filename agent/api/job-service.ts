@@ -157,8 +157,9 @@ export function toStatusResponse(record: JobRecord): QueryStatusResponse {
   };
 }
 
-function toTimestamp(iso: string): { seconds: number; nanos: number } {
-  const ms = Date.parse(iso);
+/** google.protobuf.Timestamp from an ISO date string or a Date. */
+export function toTimestamp(when: string | Date): { seconds: number; nanos: number } {
+  const ms = typeof when === "string" ? Date.parse(when) : when.getTime();
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
