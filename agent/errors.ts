@@ -1,6 +1,8 @@
 // Errors as classes that mirror gRPC status codes (containerd's errdefs idea).
 // The job library throws these; the gRPC adapter maps them to a status in one
-// place (api/status.ts), so the library never imports gRPC.
+// place (api/status.ts), so the library never imports gRPC. There is no
+// InternalError: anything that is not one of these is INTERNAL, answered
+// generically and logged in full.
 
 export abstract class JobworkerError extends Error {
   /** gRPC status name this error maps to, e.g. "NOT_FOUND". */
@@ -40,8 +42,4 @@ export class FailedPreconditionError extends JobworkerError {
 /** The agent is shutting down and takes no new work. */
 export class UnavailableError extends JobworkerError {
   readonly code = "UNAVAILABLE";
-}
-
-export class InternalError extends JobworkerError {
-  readonly code = "INTERNAL";
 }
