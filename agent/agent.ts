@@ -1,5 +1,5 @@
 // The agent: the job manager, served over gRPC with mutual TLS.
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -15,9 +15,11 @@ import { TokenAuthority } from "./auth/tokens.js";
 import { ensureDevUsers, loadOrCreateSigningKey, UserDirectory } from "./auth/users.js";
 import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
 import type { AgentSettings, TlsFiles } from "./config/settings.js";
-import { JobManager } from "./jobs/manager.js";
+import { JobManager, type JobUsers } from "./jobs/manager.js";
 import { Placement } from "./jobs/placement.js";
-import { resolveUser, type Credentials } from "./jobs/run-as.js";
+import { checkJobsCanReach, resolveUser } from "./jobs/run-as.js";
+import { parseUidRange, uidRangeConflict, UidPool } from "./jobs/uid-pool.js";
+import { StateLock } from "./jobs/state-lock.js";
 import { setupDelegation, type CgroupSetup } from "./cgroups/delegation.js";
 import { createAgentMetrics } from "./metrics/agent-metrics.js";
 import { startMetricsServer } from "./metrics/http-server.js";
@@ -30,16 +32,24 @@ export interface RunningAgent {
   jobs: JobManager;
   /** Applies what can change live (roles, log level, TLS certificate and key); logs what needs a restart. */
   reload(next: AgentSettings): Promise<void>;
-  /** Stops taking RPCs, stops running jobs (each within the shutdown grace period), closes the servers. */
+  /**
+   * Stops taking RPCs and closes the servers. Running jobs keep running for the
+   * next agent on this state directory, unless settings.stopJobsOnShutdown
+   * (each is then stopped within the shutdown grace period).
+   */
   close(): Promise<void>;
 }
 
 export async function startAgent(settings: AgentSettings, logger: Logger): Promise<RunningAgent> {
   const metrics = createAgentMetrics();
+  // One agent per state directory, checked before anything (cgroups included) is touched.
+  await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
+  const lock = await StateLock.acquire(settings.stateDir);
   const cgroups = await resourceControl(settings, logger);
-  const runAs = await jobCredentials(settings, logger);
+  const runAs = await jobUsers(settings, logger);
   const jobs = await JobManager.open({
     stateDir: settings.stateDir,
+    lock,
     defaultGracePeriodMs: settings.jobs.defaultGracePeriodMs,
     outputCapBytes: settings.jobs.outputCapBytes,
     maxConcurrentJobs: settings.jobs.maxConcurrentJobs,
@@ -52,7 +62,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
       oomGroup: settings.cgroup.oomGroup,
       logger: logger.child({ component: "cgroups" }),
     }),
-    runAs,
+    users: runAs.users,
     metrics: metrics.hooks,
     logger: logger.child({ component: "jobs" }),
   });
@@ -67,7 +77,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     cgroupMode: cgroups.mode,
     cgroupReason: cgroups.mode === "unavailable" ? cgroups.reason : "",
     cgroupRoot: cgroups.mode === "v2" ? `/${cgroups.root}` : "",
-    runAsUser: runAs ? `${runAs.name} (${runAs.uid}:${runAs.gid})` : `the agent's own user (${process.getuid?.()}:${process.getgid?.()})`,
+    runAsUser: runAs.description,
   });
 
   const { users, tokens } = await authentication(settings, logger);
@@ -115,7 +125,8 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     async close() {
       ready = false;
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await jobs.shutdown(settings.shutdownGracePeriodMs);
+      if (settings.stopJobsOnShutdown) await jobs.shutdown(settings.shutdownGracePeriodMs);
+      else await jobs.close();
       // Streams end once their jobs have; give them a moment, then cut what is left.
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
       await Promise.race([drained, timeout]);
@@ -164,17 +175,28 @@ async function resourceControl(settings: AgentSettings, logger: Logger): Promise
   return setup;
 }
 
-/** As root, jobs run as the configured unprivileged user; otherwise as the agent's own user. */
-async function jobCredentials(settings: AgentSettings, logger: Logger): Promise<Credentials | undefined> {
+/**
+ * As root, each job runs as a uid of its own from the configured range (or,
+ * if so configured, all as one unprivileged user); otherwise as the agent's own user.
+ */
+async function jobUsers(settings: AgentSettings, logger: Logger): Promise<{ users: JobUsers; description: string }> {
   if (process.getuid?.() !== 0) {
     logger.warn(
-      "the agent is not root: jobs run as its own user and can read everything it owns (other jobs' output, the token key, the development CA key); run it as root to keep jobs apart from the agent",
+      "the agent is not root: jobs run as its own user and can read everything it owns (other jobs' output, the token key, the development CA key); run it as root to keep jobs apart from the agent and from each other",
     );
-    return undefined;
+    return { users: { kind: "agent" }, description: `the agent's own user (${process.getuid?.()}:${process.getgid?.()})` };
   }
-  const credentials = await resolveUser(settings.jobs.runAsUser);
-  logger.info({ user: credentials.name, uid: credentials.uid, gid: credentials.gid }, "jobs run as an unprivileged user");
-  return credentials;
+  await checkJobsCanReach(settings.stateDir);
+  if (settings.jobs.runAsUser !== undefined) {
+    const user = await resolveUser(settings.jobs.runAsUser);
+    logger.warn({ user: user.name, uid: user.uid, gid: user.gid }, "every job runs as one shared user: jobs are kept from the agent, not from each other");
+    return { users: { kind: "fixed", uid: user.uid, gid: user.gid }, description: `${user.name} (${user.uid}:${user.gid})` };
+  }
+  const range = parseUidRange(settings.jobs.uidRange);
+  const conflict = await uidRangeConflict(range);
+  if (conflict) throw new Error(`${conflict}: choose another jobs.uidRange`);
+  logger.info({ uidRange: settings.jobs.uidRange }, "each job runs as a uid of its own");
+  return { users: { kind: "perJob", pool: new UidPool(range) }, description: `a uid of its own per job (${range.first}-${range.last})` };
 }
 
 async function readTls(files: TlsFiles, cipherSuites: string): Promise<TlsMaterial> {

@@ -34,7 +34,9 @@ const program = new Command("jobagent")
   .addOption(new Option("--cgroup-mode <mode>", "auto: cgroup v2 resource control where the host allows; off: never").choices(["auto", "off"]))
   .addOption(new Option("--cgroup-root <path>", "delegated cgroup, relative to /sys/fs/cgroup (default: the agent's own)"))
   .option("--best-effort-limits", "without cgroup v2, run jobs that ask for limits anyway, unenforced")
-  .option("--run-as <user>", "as root, run jobs as this user: a name or uid:gid (default nobody)")
+  .option("--run-as <user>", "as root, run every job as this one user: a name or uid:gid (default: a uid of its own per job)")
+  .option("--uid-range <first-last>", "as root, the uids jobs get one each of (default 70000-79999)")
+  .option("--stop-jobs-on-shutdown", "on SIGTERM/SIGINT stop running jobs (AgentShutdown) instead of leaving them to the next agent")
   .option("--allow-root-jobs", "let admins start jobs as root (StartRequest.runAsRoot)")
   .addHelpText(
     "after",
@@ -70,6 +72,8 @@ interface Flags {
   cgroupRoot?: string;
   bestEffortLimits?: boolean;
   runAs?: string;
+  uidRange?: string;
+  stopJobsOnShutdown?: boolean;
   allowRootJobs?: boolean;
 }
 
@@ -92,7 +96,9 @@ function applyFlags(s: AgentSettings): AgentSettings {
   s.cgroup.mode = flags.cgroupMode ?? s.cgroup.mode;
   s.cgroup.root = flags.cgroupRoot ?? s.cgroup.root;
   s.cgroup.bestEffortLimits = flags.bestEffortLimits ?? s.cgroup.bestEffortLimits;
-  s.jobs.runAsUser = flags.runAs ?? s.jobs.runAsUser;
+  if (flags.runAs !== undefined) s.jobs.runAsUser = flags.runAs;
+  s.jobs.uidRange = flags.uidRange ?? s.jobs.uidRange;
+  s.stopJobsOnShutdown = flags.stopJobsOnShutdown ?? s.stopJobsOnShutdown;
   s.jobs.allowRootJobs = flags.allowRootJobs ?? s.jobs.allowRootJobs;
   const tls = [flags.tlsCa, flags.tlsCert, flags.tlsKey];
   if (tls.some(Boolean)) {
@@ -146,7 +152,7 @@ async function serve(settings: AgentSettings): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down: stopping running jobs");
+    logger.info({ signal, stopJobs: settings.stopJobsOnShutdown }, settings.stopJobsOnShutdown ? "shutting down: stopping running jobs" : "shutting down: running jobs keep running");
     await agent.close();
     logger.info("stopped");
     process.exit(0);

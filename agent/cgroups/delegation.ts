@@ -3,6 +3,10 @@
 //
 //   <root>/                 the cgroup we were given: we write only its cgroup.subtree_control
 //   <root>/agent/           the agent's own processes, moved here first
+//   <root>/monitors/        every job's monitor: outside the agent's leaf (a service
+//                           manager that kills the agent's processes on restart
+//                           leaves them) and outside the jobs' (an OOM kill of a job
+//                           with memory.oom.group does not take its monitor)
 //   <root>/jobs/            enables the controllers for its children
 //   <root>/jobs/<job id>/   one leaf per job, with its limits
 //
@@ -21,6 +25,8 @@ export interface CgroupAvailable {
   root: string;
   /** Parent of the job leaves, relative to the mount. */
   jobsParent: string;
+  /** The leaf the job monitors live in, relative to the mount. */
+  monitors: string;
 }
 
 export interface CgroupUnavailable {
@@ -59,7 +65,9 @@ export async function setupDelegation(options: DelegationOptions = {}): Promise<
     const jobsParent = join(root, "jobs");
     await fs.mkdir(jobsParent);
     await fs.write(jobsParent, "cgroup.subtree_control", ENABLE);
-    return { mode: "v2", fs, root, jobsParent };
+    const monitors = join(root, "monitors");
+    await fs.mkdir(monitors);
+    return { mode: "v2", fs, root, jobsParent, monitors };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS") {

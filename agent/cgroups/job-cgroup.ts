@@ -50,9 +50,9 @@ export class JobCgroup {
     return new JobCgroup(fs, `${parent}/${id}`);
   }
 
-  /** The file the exec shim writes its pid to before exec. */
-  get procsFile(): string {
-    return this.fs.path(this.path, "cgroup.procs");
+  /** The leaf's absolute path: the job monitor places the job in it before exec. */
+  get dir(): string {
+    return this.fs.path(this.path);
   }
 
   async pids(): Promise<number[]> {
@@ -63,6 +63,7 @@ export class JobCgroup {
   /** Signals every process in the cgroup (cgroup v2 has no cgroup.signal; cgroup.kill is SIGKILL only). */
   async signalAll(signal: NodeJS.Signals): Promise<void> {
     for (const pid of await this.pids()) {
+      if (!(pid > 1)) continue; // never 0 (our own group) or init, whatever the file says
       try {
         process.kill(pid, signal);
       } catch {

@@ -26,6 +26,7 @@ export interface ConfigDocument {
   listen?: string;
   stateDir?: string;
   logLevel?: string;
+  stopJobsOnShutdown?: boolean;
   shutdownGracePeriod?: string;
   jobctlConfigPath?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string; cipherSuites?: string[] };
@@ -38,6 +39,7 @@ export interface ConfigDocument {
     defaultLimits?: LimitsDocument;
     maxLimits?: LimitsDocument;
     runAsUser?: string;
+    uidRange?: string;
     allowRootJobs?: boolean;
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
@@ -52,6 +54,7 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   s.stateDir = doc.stateDir ?? s.stateDir;
   s.logLevel = doc.logLevel ?? s.logLevel;
   s.jobctlConfigPath = doc.jobctlConfigPath ?? s.jobctlConfigPath;
+  s.stopJobsOnShutdown = doc.stopJobsOnShutdown ?? s.stopJobsOnShutdown;
   if (doc.shutdownGracePeriod) s.shutdownGracePeriodMs = parseDuration(doc.shutdownGracePeriod);
   if (doc.tls?.caFile && doc.tls.certFile && doc.tls.keyFile) s.tls = { caFile: doc.tls.caFile, certFile: doc.tls.certFile, keyFile: doc.tls.keyFile };
   if (doc.tls?.cipherSuites) s.cipherSuites = doc.tls.cipherSuites.join(":");
@@ -64,7 +67,8 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (jobs.retention?.maxAge) s.jobs.retention.maxAgeMs = parseDuration(jobs.retention.maxAge);
   if (jobs.defaultLimits) s.jobs.defaultLimits = limits(jobs.defaultLimits);
   if (jobs.maxLimits) s.jobs.maxLimits = limits(jobs.maxLimits);
-  s.jobs.runAsUser = jobs.runAsUser ?? s.jobs.runAsUser;
+  if (jobs.runAsUser !== undefined) s.jobs.runAsUser = jobs.runAsUser;
+  s.jobs.uidRange = jobs.uidRange ?? s.jobs.uidRange;
   s.jobs.allowRootJobs = jobs.allowRootJobs ?? s.jobs.allowRootJobs;
   s.cgroup = { ...s.cgroup, ...doc.cgroup };
   if (doc.auth?.users) s.auth.users = doc.auth.users.map((u) => ({ ...u }));
@@ -83,6 +87,7 @@ export function toDocument(s: AgentSettings): ConfigDocument {
     listen: s.listen,
     stateDir: s.stateDir,
     logLevel: s.logLevel,
+    stopJobsOnShutdown: s.stopJobsOnShutdown,
     shutdownGracePeriod: formatDuration(s.shutdownGracePeriodMs),
     jobctlConfigPath: s.jobctlConfigPath,
     tls: { ...(s.tls ?? {}), cipherSuites: s.cipherSuites.split(":") },
@@ -94,7 +99,8 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       retention: { maxFinishedJobs: s.jobs.retention.maxFinishedJobs, maxAge: formatDuration(s.jobs.retention.maxAgeMs) },
       defaultLimits: limitsDocument(s.jobs.defaultLimits),
       maxLimits: limitsDocument(s.jobs.maxLimits),
-      runAsUser: s.jobs.runAsUser,
+      ...(s.jobs.runAsUser !== undefined && { runAsUser: s.jobs.runAsUser }),
+      uidRange: s.jobs.uidRange,
       allowRootJobs: s.jobs.allowRootJobs,
     },
     cgroup: { ...s.cgroup },

@@ -35,8 +35,13 @@ export interface AgentSettings {
     defaultLimits: ResourceLimits;
     /** Highest limits a job may ask for (0: no maximum). */
     maxLimits: ResourceLimits;
-    /** When the agent runs as root, jobs run as this user: a name from /etc/passwd or "uid:gid". */
-    runAsUser: string;
+    /**
+     * When the agent runs as root, jobs run as this one user (a name from
+     * /etc/passwd or "uid:gid"); unset, each job gets a uid of its own from uidRange.
+     */
+    runAsUser?: string;
+    /** "FIRST-LAST": the uids (and gids) jobs get one of each, when runAsUser is unset. */
+    uidRange: string;
     /** Whether an admin may start a job as root at all (StartRequest.runAsRoot). */
     allowRootJobs: boolean;
   };
@@ -67,7 +72,9 @@ export interface AgentSettings {
     listen: string;
     tls?: { certFile: string; keyFile: string };
   };
-  /** On SIGTERM/SIGINT, running jobs get at most this grace period before SIGKILL. */
+  /** On SIGTERM/SIGINT, stop running jobs (reason AgentShutdown) instead of leaving them to the next agent. */
+  stopJobsOnShutdown: boolean;
+  /** When stopJobsOnShutdown: running jobs get at most this grace period before SIGKILL. */
   shutdownGracePeriodMs: number;
 }
 
@@ -99,12 +106,13 @@ export function defaultSettings(): AgentSettings {
       retention: { maxFinishedJobs: 1000, maxAgeMs: 7 * DAY_MS },
       defaultLimits: { ...NO_LIMITS },
       maxLimits: { ...NO_LIMITS },
-      runAsUser: "nobody",
+      uidRange: "70000-79999",
       allowRootJobs: false,
     },
     cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
     auth: { users: [], tokenTtlMs: 30 * DAY_MS },
     metrics: { listen: "localhost:9464" },
+    stopJobsOnShutdown: false,
     shutdownGracePeriodMs: 10_000,
   };
 }

@@ -2,21 +2,29 @@
  * The job lifecycle, drawn once. Every change of state goes through
  * `transition()` below, which refuses any edge not drawn here.
  *
- *   start()
+ *   start(): the job's monitor is started and reports the exec outcome
  *      │
  *      ▼
  *   STARTED ── exec failed (not found, not executable, ...) ──────────▶ FAILED   reason FailedToStart
- *      │ exec succeeded (the shim's status pipe closed empty)
+ *      │ exec succeeded
  *      ▼
- *   RUNNING ── the command ended by itself ───────────────────────────▶ EXITED   reason Completed | Error | OOMKilled
+ *   RUNNING ── the command ended by itself (the monitor's exit file) ─▶ EXITED   reason Completed | Error | OOMKilled
+ *      │  ▲
+ *      │  └── reattached: an agent restarted (or crashed) and the next one
+ *      │      found the job's monitor alive; nothing about the job changes
  *      │
- *      │ stop(), agent shutdown, or recovery after an agent crash:
+ *      │ stop() or, if so configured, agent shutdown:
  *      │ SIGTERM to the whole job, SIGKILL to what is left after the grace period
  *      ▼
- *   STOPPED  reason Stopped | AgentShutdown | Orphaned
+ *   STOPPED  reason Stopped | AgentShutdown
+ *
+ *   STARTED or RUNNING ── lost: the monitor is gone and left no exit file;
+ *                         what is left of the job is killed ──────────▶ STOPPED  reason Lost
  *
  * STARTED can also go straight to STOPPED (stopped before exec was confirmed)
- * or EXITED (exec succeeded and the command ended before we saw the confirmation).
+ * or EXITED (exec succeeded, and the job ended while no agent was watching).
+ * A job that ended while no agent ran is recorded, when the next agent starts,
+ * exactly as if it had been watched: its exit file says how it ended.
  * FAILED, EXITED and STOPPED are final.
  */
 
@@ -28,8 +36,9 @@ export type JobReason =
   | "OOMKilled" // killed by the kernel's OOM killer (from the cgroup's memory.events)
   | "FailedToStart" // the command could not be executed
   | "Stopped" // ended by Stop
-  | "AgentShutdown" // stopped because the agent shut down
-  | "Orphaned"; // found running after an agent crash, killed on recovery
+  | "AgentShutdown" // stopped because the agent shut down (only when configured to stop jobs)
+  | "Lost" // its monitor died without recording the end; what was left of the job was killed
+  | "Orphaned"; // written by agents before the per-job monitor: found running after a crash and killed
 
 const EDGES: Record<JobState, readonly JobState[]> = {
   STARTED: ["RUNNING", "FAILED", "EXITED", "STOPPED"],

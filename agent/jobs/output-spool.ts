@@ -1,13 +1,15 @@
-// A job's combined output, spooled to one file under the state directory.
+// A job's combined output, read from the file its monitor writes.
 //
-// One writer (the capture loop) appends; any number of readers read the file
-// from any offset and then wait for more. Readers never touch the writer's
-// path: capture runs at disk speed whatever the readers do, and a reader holds
-// at most one chunk in memory, so agent memory is bounded by
-// readers x READ_CHUNK_BYTES (plus gRPC's per-stream buffers), not by output size.
+// The monitor (jobworker-monitor) is the only writer; the agent learns that the
+// file grew from inotify (the job runner calls grew()) and that it is complete
+// from the monitor's exit file (close()). Any number of readers read the file
+// from any offset and then wait for more. Readers never slow the writer: the
+// monitor writes at disk speed whatever they do, and a reader holds at most one
+// chunk in memory, so agent memory is bounded by readers x READ_CHUNK_BYTES
+// (plus gRPC's per-stream buffers), not by output size.
 //
-// Waiting is a single shared promise replaced on every append: no polling.
-import { open, stat, type FileHandle } from "node:fs/promises";
+// Waiting is a single shared promise replaced on every change: no polling.
+import { open, stat } from "node:fs/promises";
 
 /** Size of one read, and of one GetOutput message. 64 KiB keeps syscalls and
  * gRPC frames few (200 MiB to 20 readers: ~65k messages) while memory per reader stays small. */
@@ -23,61 +25,71 @@ export interface ReadOptions {
 }
 
 export class OutputSpool {
-  /** Bytes written to the file and visible to readers. */
-  length: number;
-  /** Bytes discarded because the output cap was reached. */
+  /** Bytes in the file known to readers. */
+  length = 0;
+  /** Bytes the monitor discarded (over the cap, or not writable). */
   dropped = 0;
   /** True once no more output will ever be appended. */
-  closed: boolean;
+  closed = false;
+  /** Set when this agent stops following the job (it goes on): readers waiting for more fail with it. */
+  private abandoned?: Error;
   private change = newSignal();
+  private measuring?: Promise<number>;
+  private remeasure = false;
 
-  private constructor(
-    readonly path: string,
-    private readonly capBytes: number,
-    private file: FileHandle | undefined,
-    length: number,
-  ) {
-    this.length = length;
-    this.closed = file === undefined;
+  private constructor(readonly path: string) {}
+
+  /** The output of a running job: measure() brings it up to what is written. */
+  static following(path: string): OutputSpool {
+    return new OutputSpool(path);
   }
 
-  /** A new, empty spool for a job about to start. */
-  static async create(path: string, capBytes: number): Promise<OutputSpool> {
-    const file = await open(path, "wx", 0o600);
-    return new OutputSpool(path, capBytes, file, 0);
-  }
-
-  /** The spool of a job that has ended (e.g. loaded after an agent restart). */
-  static async openFinished(path: string, dropped = 0): Promise<OutputSpool> {
-    const length = await stat(path).then((s) => s.size, () => 0);
-    const spool = new OutputSpool(path, 0, undefined, length);
+  /** The output of a job that has ended. */
+  static async finished(path: string, dropped = 0): Promise<OutputSpool> {
+    const spool = new OutputSpool(path);
+    spool.length = await sizeOf(path);
     spool.dropped = dropped;
+    spool.closed = true;
     return spool;
   }
 
-  /** Appends a chunk, or the part of it under the cap. Calls must not overlap. */
-  async append(chunk: Buffer): Promise<void> {
-    if (!this.file) throw new Error("output spool is closed");
-    const room = Math.max(0, this.capBytes - this.length);
-    const keep = Math.min(room, chunk.length);
-    this.dropped += chunk.length - keep;
-    if (keep === 0) return;
-    let written = 0;
-    while (written < keep) {
-      const { bytesWritten } = await this.file.write(chunk, written, keep - written, this.length + written);
-      written += bytesWritten;
+  /**
+   * The file changed: re-reads its size and wakes readers; resolves with the
+   * bytes it grew by. Bursts of calls share one stat, plus one after it.
+   */
+  async measure(): Promise<number> {
+    if (this.measuring) {
+      this.remeasure = true;
+      return 0;
     }
-    this.length += keep;
-    this.wake();
+    let grown = 0;
+    do {
+      this.remeasure = false;
+      this.measuring = sizeOf(this.path);
+      const size = await this.measuring.finally(() => (this.measuring = undefined));
+      if (size > this.length && !this.closed) {
+        grown += size - this.length;
+        this.length = size;
+        this.wake();
+      }
+    } while (this.remeasure);
+    return grown;
   }
 
-  /** No more output: readers finish once they have read everything. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** The job has ended and its output is complete: readers finish once they have read it all. Returns the bytes it grew by. */
+  close(length: number, dropped: number): number {
+    if (this.closed) return 0;
+    const grown = Math.max(0, length - this.length);
     this.closed = true;
-    const file = this.file;
-    this.file = undefined;
-    await file?.close();
+    this.length = length;
+    this.dropped = dropped;
+    this.wake();
+    return grown;
+  }
+
+  /** This agent goes away while the job runs on: readers get what is written, then `reason` instead of waiting. */
+  abandon(reason: Error): void {
+    this.abandoned = reason;
     this.wake();
   }
 
@@ -100,6 +112,7 @@ export class OutputSpool {
           continue;
         }
         if (!follow || this.closed) return;
+        if (this.abandoned) throw this.abandoned;
         await Promise.race([this.change.promise, aborted]);
       }
     } finally {
@@ -126,4 +139,8 @@ function newSignal(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return stat(path).then((s) => s.size, () => 0);
 }

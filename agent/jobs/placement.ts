@@ -21,8 +21,8 @@ export interface PlacementOptions {
 }
 
 export interface PlacedJob {
-  /** cgroup.procs file the shim joins before exec, if any. */
-  cgroupProcs?: string;
+  /** The job's cgroup leaf (absolute path), which the job joins before exec, if any. */
+  cgroupDir?: string;
   /** Set when limits were asked for but cannot be enforced here (best effort). */
   warning?: string;
   /** Signals every process of the job that the process group cannot reach. */
@@ -54,6 +54,12 @@ export class Placement {
     return this.options.cgroups.mode === "unavailable" ? this.options.cgroups.reason : undefined;
   }
 
+  /** cgroup.procs of the leaf job monitors run in, if there is cgroup v2. */
+  get monitorProcs(): string | undefined {
+    const cgroups = this.options.cgroups;
+    return cgroups.mode === "v2" ? cgroups.fs.path(cgroups.monitors, "cgroup.procs") : undefined;
+  }
+
   async place(id: string, limits: ResourceLimits, workDir: string): Promise<PlacedJob> {
     const cgroups = this.options.cgroups;
     const wantsLimits = Object.values(limits).some((v) => v !== 0);
@@ -70,23 +76,18 @@ export class Placement {
     return cgroupJob(cgroup, this.options.logger);
   }
 
-  /** After an agent crash: kill and remove the leaf of a job that was running, if it is still there. */
-  async reclaim(id: string): Promise<boolean> {
+  /** The placement of a job started by an earlier agent: its leaf if it still has one. */
+  async existing(id: string): Promise<PlacedJob> {
     const cgroups = this.options.cgroups;
-    if (cgroups.mode === "unavailable") return false;
+    if (cgroups.mode === "unavailable") return NOTHING;
     const cgroup = JobCgroup.existing(cgroups.fs, cgroups.jobsParent, id);
-    if (!(await cgroups.fs.exists(cgroup.path))) return false;
-    const hadProcesses = await cgroup.populated();
-    await cgroup.kill();
-    await cgroup.waitEmpty(5000);
-    await cgroup.remove();
-    return hadProcesses;
+    return (await cgroups.fs.exists(cgroup.path)) ? cgroupJob(cgroup, this.options.logger) : NOTHING;
   }
 }
 
 function cgroupJob(cgroup: JobCgroup, logger?: Logger): PlacedJob {
   return {
-    cgroupProcs: cgroup.procsFile,
+    cgroupDir: cgroup.dir,
     signal: (signal) => cgroup.signalAll(signal),
     kill: () => cgroup.kill(),
     stats: () => cgroup.stats(),

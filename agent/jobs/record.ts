@@ -62,4 +62,9 @@ export interface JobRecord {
   /** Who the job ran as. */
   uid?: number;
   gid?: number;
+  /** The uid and gid were allocated to this job alone (from the agent's uid range). */
+  ownUid?: boolean;
+  /** The job's monitor (jobworker-monitor): pid and start time identify it across pid reuse. */
+  monitorPid?: number;
+  monitorStartTicks?: string;
 }

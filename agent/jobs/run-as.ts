@@ -1,5 +1,6 @@
-// The unprivileged user jobs run as when the agent is root.
-import { readFile } from "node:fs/promises";
+// The unprivileged users jobs run as when the agent is root.
+import { readFile, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 
 export interface Credentials {
   uid: number;
@@ -19,4 +20,23 @@ export async function resolveUser(spec: string, passwdPath = "/etc/passwd"): Pro
     if (name === spec && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid), name };
   }
   throw new Error(`run-as user "${spec}" not found in ${passwdPath} (use a name from it, or "uid:gid")`);
+}
+
+/**
+ * Jobs run as other users and must reach their work/ directory under the state
+ * directory: every directory above it must let others through (x). The state
+ * directory and jobs/ are the agent's own (their modes are set by the store);
+ * an ancestor that is not is refused, naming it, instead of every job failing
+ * with "chdir: Permission denied".
+ */
+export async function checkJobsCanReach(stateDir: string): Promise<void> {
+  for (let dir = dirname(resolve(stateDir)); ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode & 0o777;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `jobs cannot reach their working directories: ${dir} (above the state directory ${stateDir}) is mode ${mode.toString(8).padStart(4, "0")}, without search permission for others; allow it (chmod o+x ${dir}) or use a state directory elsewhere`,
+      );
+    }
+    if (dir === "/") return;
+  }
 }

@@ -1,12 +1,20 @@
 // On-disk layout of the job state, one directory per job:
 //
 //   <stateDir>/jobs/<id>/job.json   the JobRecord, replaced atomically (write + rename)
-//   <stateDir>/jobs/<id>/output     the combined output spool
-//   <stateDir>/jobs/<id>/work/      the job's working directory
-import { chmod, chown, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+//   <stateDir>/jobs/<id>/output     the combined output, written by the job's monitor
+//   <stateDir>/jobs/<id>/monitor    who the monitor and the job are (monitor.ts)
+//   <stateDir>/jobs/<id>/exit       how the job ended (monitor.ts)
+//   <stateDir>/jobs/<id>/work/      the job's working directory, the only thing a job owns;
+//                                   removed by the monitor when the job ends
+//
+// Everything but work/ belongs to the agent's user, mode 0600 (directories
+// 0711: traversable, so that a job reaches its work/, not listable).
+// Modes are set explicitly, whatever the agent's umask.
+import { chmod, chown, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobRecord } from "./record.js";
 import { isJobId } from "./ids.js";
+import { ResourceExhaustedError } from "../errors.js";
 
 export class JobStore {
   readonly root: string;
@@ -35,9 +43,15 @@ export class JobStore {
 
   /** The job's directory; its work/ belongs to the user the job runs as. */
   async create(id: string, owner?: { uid: number; gid: number }): Promise<void> {
-    await mkdir(this.jobDir(id), { mode: 0o711 });
-    await mkdir(this.workDir(id), { mode: 0o700 });
-    if (owner) await chown(this.workDir(id), owner.uid, owner.gid);
+    try {
+      await mkdir(this.jobDir(id), { mode: 0o711 });
+      await chmod(this.jobDir(id), 0o711);
+      await mkdir(this.workDir(id), { mode: 0o700 });
+      await chmod(this.workDir(id), 0o700);
+      if (owner) await chown(this.workDir(id), owner.uid, owner.gid);
+    } catch (err) {
+      throw diskFull(err) ?? err;
+    }
   }
 
   save(record: JobRecord): Promise<void> {
@@ -73,9 +87,28 @@ export class JobStore {
     await rm(this.jobDir(id), { recursive: true, force: true });
   }
 
+  /** Never half-written: a failed write leaves the previous record in place (and no temporary file). */
   private async write(id: string, json: string): Promise<void> {
     const path = join(this.root, id, "job.json");
-    await writeFile(`${path}.tmp`, json, { mode: 0o600 });
-    await rename(`${path}.tmp`, path);
+    try {
+      const file = await open(`${path}.tmp`, "w", 0o600);
+      try {
+        await file.writeFile(json);
+        await file.sync(); // the rename below must not publish a file whose data is not on disk yet
+      } finally {
+        await file.close();
+      }
+      await rename(`${path}.tmp`, path);
+    } catch (err) {
+      await rm(`${path}.tmp`, { force: true }).catch(() => {});
+      throw diskFull(err) ?? err;
+    }
   }
+}
+
+/** ENOSPC and EDQUOT as RESOURCE_EXHAUSTED, with the reason; undefined for other errors. */
+export function diskFull(err: unknown): ResourceExhaustedError | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return undefined;
+  return new ResourceExhaustedError(`the state directory is full: ${(err as Error).message}`);
 }

@@ -21,7 +21,7 @@ export interface AgentMetrics {
 // Records keyed by every state and reason: the compiler says when lifecycle.ts gains one.
 const STATES: Record<JobState, true> = { STARTED: true, RUNNING: true, EXITED: true, STOPPED: true, FAILED: true };
 const REASONS: Record<JobReason, true> = {
-  Completed: true, Error: true, OOMKilled: true, FailedToStart: true, Stopped: true, AgentShutdown: true, Orphaned: true,
+  Completed: true, Error: true, OOMKilled: true, FailedToStart: true, Stopped: true, AgentShutdown: true, Lost: true, Orphaned: true,
 };
 
 // Unary RPCs take milliseconds; Stop waits out a grace period (10 s by default) and

@@ -216,8 +216,8 @@ describe("JobManager (real child processes)", () => {
     expect((await collect(manager.output(id))).toString()).to.equal("persisted");
   });
 
-  it("on open, kills a job left running by an agent that died and records it Orphaned", async () => {
-    // A real process tree standing in for a job whose agent was SIGKILLed.
+  it("on open, kills what is left of a job whose monitor is gone without an exit file, and records it Lost", async () => {
+    // A real process tree standing in for a job whose monitor died (here: one an agent before the monitor started).
     const orphan = spawn("sh", ["-c", "sleep 1000 & wait"], { detached: true, stdio: "ignore" });
     await sleep(100);
     const id = "6f1c1f5e-4c1a-4d2b-9a7e-2b1a3c4d5e6f";
@@ -233,7 +233,7 @@ describe("JobManager (real child processes)", () => {
     );
     await manager.shutdown(0);
     manager = await JobManager.open(options(dir.path));
-    expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Orphaned", outputBytes: 7 });
+    expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Lost", outputBytes: 7 });
     await sleep(100);
     expect(groupMembers(orphan.pid!)).to.deep.equal([]);
   });

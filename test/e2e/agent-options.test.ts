@@ -8,7 +8,7 @@ import type { StartResponse__Output } from "../../proto/generated/workerservice/
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 
-describe("agent switches: --best-effort-limits, --allow-root-jobs", () => {
+describe("agent switches: --best-effort-limits, --allow-root-jobs, --run-as", () => {
   let agent: TestAgent;
   let admin: ReturnType<typeof workerClient>;
   let alice: ReturnType<typeof workerClient>;
@@ -40,5 +40,23 @@ describe("agent switches: --best-effort-limits, --allow-root-jobs", () => {
     expect((await readOutput(admin, { jobID })).toString()).to.equal("0\n");
     const refused = await call(alice, "Start", { commandName: "id", runAsRoot: true }).then(() => undefined, (e: grpc.ServiceError) => e);
     expect(refused?.code).to.equal(grpc.status.PERMISSION_DENIED);
+  });
+
+  it("with --run-as nobody, every job runs as that one user instead of a uid of its own", async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const shared = await startTestAgent({ args: ["--run-as", "nobody"] });
+    try {
+      const client = workerClient(shared.address, filesFor(shared.pkiDir, "alice"));
+      const ids = await Promise.all([0, 1].map(async () => {
+        const { jobID } = await call<object, StartResponse__Output>(client, "Start", { commandName: "sh", arguments: ["-c", "id -u; id -g"] });
+        return (await readOutput(client, { jobID })).toString();
+      }));
+      expect(ids).to.deep.equal(["65534\n65534\n", "65534\n65534\n"]);
+      expect((await call<object, AgentInfoResponse__Output>(client, "AgentInfo", {})).runAsUser).to.equal("nobody (65534:65534)");
+      client.close();
+    } finally {
+      await shared.stop();
+      shared.cleanup();
+    }
   });
 });

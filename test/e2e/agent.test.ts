@@ -212,14 +212,16 @@ describe("jobagent end to end (mTLS on loopback)", function () {
   describe("least privilege and resource control", () => {
     const info = (who: string) => call<object, AgentInfoResponse__Output>(clients[who], "AgentInfo", {});
 
-    it("as root, runs jobs as the unprivileged user nobody in a work directory it owns", async function () {
+    it("as root, runs each job as a uid of its own (gid the same, no supplementary groups) in a work directory it owns", async function () {
       if (process.getuid?.() !== 0) this.skip();
-      const { jobID } = await start("admin", "sh", ["-c", "id -u; id -g; id -G; touch owned && stat -c %U owned; pwd"]);
+      const { jobID } = await start("admin", "sh", ["-c", "id -u; id -g; id -G; touch owned && stat -c %u owned; pwd"]);
       const out = (await readOutput(clients.admin, { jobID })).toString().trim().split("\n");
-      expect(out.slice(0, 4)).to.deep.equal(["65534", "65534", "65534", "nobody"]);
+      const uid = Number(out[0]);
+      expect(uid).to.be.within(70000, 79999);
+      expect(out.slice(1, 4).map(Number)).to.deep.equal([uid, uid, uid]);
       expect(out[4]).to.match(/\/jobs\/[0-9a-f-]{36}\/work$/);
-      expect(await status("admin", jobID)).to.include({ uid: 65534, gid: 65534 });
-      expect((await info("viewer")).runAsUser).to.equal("nobody (65534:65534)");
+      expect(await status("admin", jobID)).to.include({ uid, gid: uid });
+      expect((await info("viewer")).runAsUser).to.equal("a uid of its own per job (70000-79999)");
     });
 
     it("refuses runAsRoot unless the config allows it, and to non-admins always", async () => {

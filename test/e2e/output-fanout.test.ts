@@ -1,12 +1,13 @@
 // 200 MiB of random binary output to 20 concurrent readers, byte-identical,
 // while the agent's memory stays bounded.
 import { expect } from "chai";
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { call, filesFor, workerClient } from "../helpers/client.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const OUTPUT_BYTES = 200 * 1024 * 1024;
 const READERS = 20;
@@ -16,19 +17,26 @@ const AGENT_PEAK_RSS_LIMIT_MIB = 256;
 describe("output fan-out", function () {
   this.timeout(600_000);
   let agent: TestAgent;
-  before(async () => (agent = await startTestAgent()));
+  let source: ReturnType<typeof tempDir>;
+  before(async () => {
+    agent = await startTestAgent();
+    source = tempDir();
+    chmodSync(source.path, 0o755); // the job, under a uid of its own, reads the data from here
+  });
   after(async () => {
+    source.cleanup();
     await agent.stop();
     agent.cleanup();
   });
 
   it(`delivers ${OUTPUT_BYTES >> 20} MiB to ${READERS} concurrent readers byte-identical, agent peak RSS < ${AGENT_PEAK_RSS_LIMIT_MIB} MiB`, async () => {
     const files = filesFor(agent.pkiDir, "admin");
-    // The job keeps its own copy of what it wrote: the truth the readers are checked against.
-    const started = await call<object, StartResponse__Output>(workerClient(agent.address, files), "Start", {
-      commandName: "sh",
-      arguments: ["-c", `head -c ${OUTPUT_BYTES} /dev/urandom | tee data.bin`],
-    });
+    // Random data made beforehand is the truth the readers are checked against; the job writes it out.
+    const data = randomBytes(OUTPUT_BYTES);
+    const dataPath = join(source.path, "data.bin");
+    writeFileSync(dataPath, data, { mode: 0o644 });
+    const expected = createHash("sha256").update(data).digest("hex");
+    const started = await call<object, StartResponse__Output>(workerClient(agent.address, files), "Start", { commandName: "cat", arguments: [dataPath] });
     const began = Date.now();
     const digests = await Promise.all(
       Array.from({ length: READERS }, (_, i) => {
@@ -38,7 +46,6 @@ describe("output fan-out", function () {
       }),
     );
     const seconds = (Date.now() - began) / 1000;
-    const expected = createHash("sha256").update(readFileSync(join(agent.stateDir, "jobs", started.id, "work", "data.bin"))).digest("hex");
     const peakMiB = peakRssMiB(agent.pid);
     console.log(`      fan-out: ${READERS} x ${OUTPUT_BYTES >> 20} MiB in ${seconds.toFixed(1)} s (${((READERS * OUTPUT_BYTES) / 2 ** 20 / seconds).toFixed(0)} MiB/s), agent peak RSS ${peakMiB} MiB`);
     for (const digest of digests) expect(digest).to.deep.equal({ bytes: OUTPUT_BYTES, sha256: expected });

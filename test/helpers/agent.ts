@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { killLeftoverJobs } from "./proc.js";
 
 export const AGENT_MAIN = fileURLToPath(new URL("../../agent/main.js", import.meta.url));
 
@@ -23,7 +24,7 @@ export interface TestAgent {
   logs: Record<string, unknown>[];
   /** Sends a signal (default SIGTERM) and resolves with the exit code once the agent is gone. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Removes the state directory (after stop). */
+  /** Kills the jobs left running (they outlive the agent) and removes the state directory (after stop). */
   cleanup(): void;
 }
 
@@ -55,7 +56,10 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
-    cleanup: () => rmSync(stateDir, { recursive: true, force: true }),
+    cleanup: () => {
+      killLeftoverJobs(stateDir); // jobs outlive the agent by design
+      rmSync(stateDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** Fields of /proc/PID/stat after the command name (state is [0], pgid is [2]), or undefined. */
 function statFields(pid: number): string[] | undefined {
@@ -25,4 +26,36 @@ export function groupMembers(pgid: number): number[] {
       const fields = statFields(pid);
       return fields !== undefined && fields[0] !== "Z" && Number(fields[2]) === pgid;
     });
+}
+
+/**
+ * Jobs outlive their agent: a test that is done with a state directory kills
+ * what its jobs left running (each job's group, then its monitor), as named
+ * in the monitor files there, before the directory is removed.
+ */
+export function killLeftoverJobs(stateDir: string): void {
+  let ids: string[];
+  try {
+    ids = readdirSync(join(stateDir, "jobs"));
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    let text: string;
+    try {
+      text = readFileSync(join(stateDir, "jobs", id, "monitor"), "utf8");
+    } catch {
+      continue;
+    }
+    const field = (name: string) => Number(new RegExp(`^${name}=(\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    for (const [pid, group] of [[field("job_pid"), true], [field("monitor_pid"), false]] as const) {
+      if (pid > 1 && isAlive(pid)) {
+        try {
+          process.kill(group ? -pid : pid, "SIGKILL");
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+  }
 }

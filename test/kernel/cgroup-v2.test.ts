@@ -34,7 +34,7 @@ describe("cgroup v2 on a real kernel", function () {
       maxConcurrentJobs: 20,
       retention: { maxFinishedJobs: 100, maxAgeMs: 3600_000 },
       placement: new Placement({ cgroups, bestEffortLimits: false, ioDevicePath: disk, swap: false, oomGroup: true }),
-      runAs: await resolveUser("nobody"),
+      users: { kind: "fixed", ...(await resolveUser("nobody")) },
     });
   });
   after(async () => {
@@ -148,13 +148,13 @@ describe("cgroup v2 on a real kernel", function () {
   });
 });
 
-describe("cgroup v2: recovery after an agent crash", () => {
-  it("kills what is left in a crashed agent's job leaf, removes the leaf, and records the job Orphaned", async () => {
+describe("cgroup v2: recovery of a job whose monitor is gone", () => {
+  it("kills what is left in the job's leaf, removes the leaf, and records the job Lost", async () => {
     const setup = await setupDelegation();
     if (setup.mode !== "v2") throw new Error(setup.reason);
     const state = tempDir();
     const id = "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d";
-    // What a crashed agent leaves: a job leaf with a live process that escaped its process group, and a RUNNING record.
+    // What a dead monitor leaves: a job leaf with a live process that escaped its process group, a RUNNING record, no exit file.
     const leafPath = join(CGROUP_MOUNT, setup.jobsParent, id);
     mkdirSync(leafPath);
     const orphan = spawn("sh", ["-c", `echo $$ > ${leafPath}/cgroup.procs; exec setsid sleep 1000`], { stdio: "ignore", detached: true });
@@ -172,8 +172,8 @@ describe("cgroup v2: recovery after an agent crash", () => {
       placement: new Placement({ cgroups: setup, bestEffortLimits: false, swap: false, oomGroup: true }),
     });
     try {
-      expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Orphaned" });
-      expect(manager.status(id).message).to.match(/killed when the agent restarted/);
+      expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Lost" });
+      expect(manager.status(id).message).to.match(/what was left of the job was killed/);
       expect(isAlive(pids[0])).to.equal(false);
       expect(existsSync(leafPath)).to.equal(false);
       orphan.unref();

@@ -29,6 +29,7 @@ describe("jobctl on a cgroup v2 kernel", function () {
     const settings = defaultSettings();
     settings.listen = "127.0.0.1:0";
     settings.stateDir = state.path;
+    settings.stopJobsOnShutdown = true; // close() then stops the jobs this test leaves running
     settings.jobctlConfigPath = config = join(state.path, "jobctl.yaml");
     settings.metrics.listen = "";
     settings.cgroup.root = delegatedRoot();

@@ -23,6 +23,7 @@ describe("per-job metrics on a real kernel, scraped by Prometheus", function () 
     settings.listen = "127.0.0.1:0";
     settings.metrics.listen = "127.0.0.1:0";
     settings.stateDir = state.path;
+    settings.stopJobsOnShutdown = true; // close() then stops the jobs this test leaves running
     settings.jobctlConfigPath = join(state.path, "jobctl.yaml");
     // The cgroup this process was given; an earlier test file in this process may have moved us into its agent/ leaf.
     const own = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n").find((l) => l.startsWith("0::"))!.slice(3);
@@ -40,7 +41,7 @@ describe("per-job metrics on a real kernel, scraped by Prometheus", function () 
     const target = `127.0.0.1:${agent!.metricsPort}`;
     const { id } = await agent!.jobs.start("alice", "sh", ["-c", "while :; do :; done"]);
     const t0 = Date.now();
-    prometheus = await startPrometheus([target], { readyTimeoutMs: 20_000 });
+    prometheus = await startPrometheus([target], { readyTimeoutMs: 60_000 }); // under TCG, beside a busy loop, on a loaded host: generous
     const ready = Date.now();
 
     const memory = await prometheus.waitFor(`jobworker_job_memory_usage_bytes{job_id="${id}"}`, (r) => r.length === 1 && r[0].value > 0, 20_000);

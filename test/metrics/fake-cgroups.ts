@@ -36,9 +36,11 @@ class SeededCgroupFs extends CgroupFs {
 
 export function fakeCgroupPlacement(root: string): Placement {
   mkdirSync(join(root, "delegated", "jobs"), { recursive: true });
+  mkdirSync(join(root, "delegated", "monitors"), { recursive: true });
+  writeFileSync(join(root, "delegated", "monitors", "cgroup.procs"), ""); // the monitors move themselves here
   const fs = new SeededCgroupFs(root);
   return new Placement({
-    cgroups: { mode: "v2", fs, root: "delegated", jobsParent: "delegated/jobs" },
+    cgroups: { mode: "v2", fs, root: "delegated", jobsParent: "delegated/jobs", monitors: "delegated/monitors" },
     bestEffortLimits: false,
     swap: false,
     oomGroup: true,

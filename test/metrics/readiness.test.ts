@@ -7,7 +7,7 @@ import { sleep } from "../helpers/tmp.js";
 
 describe("jobagent readiness", () => {
   it("/readyz turns 503 on SIGTERM while running jobs are being stopped; /healthz stays 200", async () => {
-    const agent = await startTestAgent();
+    const agent = await startTestAgent({ args: ["--stop-jobs-on-shutdown"] }); // otherwise shutdown leaves jobs running, at once
     const admin = workerClient(agent.address, filesFor(agent.pkiDir, "admin"));
     try {
       const url = (path: string) => `http://127.0.0.1:${agent.metricsPort}${path}`;

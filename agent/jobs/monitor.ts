@@ -1,0 +1,163 @@
+// The per-job monitor (agent/shim/jobworker-monitor.c) seen from the agent:
+// starting one, and reading the two files it leaves in the job's directory.
+//
+//   <jobDir>/monitor   who the monitor and the job are, and the exec outcome
+//   <jobDir>/exit      how the job ended, once its output is complete
+//
+// Both are "key=value" lines, written atomically by the monitor. The agent
+// never holds a job's pipes: everything it knows of a job comes from here and
+// from the output file, so an agent that restarts knows exactly what the one
+// that started the job knew.
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Readable } from "node:stream";
+import { FailedPreconditionError, ResourceExhaustedError } from "../errors.js";
+
+/** dist/agent/jobs/monitor.js -> dist/bin/jobworker-monitor, built by scripts/build-shim.mjs. */
+export const DEFAULT_MONITOR_PATH = fileURLToPath(new URL("../../bin/jobworker-monitor", import.meta.url));
+
+export interface MonitorSpec {
+  monitorPath: string;
+  jobDir: string;
+  workDir: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** The job's cgroup leaf (absolute); the job joins it before exec. */
+  jobCgroup?: string;
+  /** cgroup.procs of the leaf monitors live in: outside the job's leaf and the agent's. */
+  monitorProcs?: string;
+  uid?: number;
+  gid?: number;
+  /** The uid and gid are the job's own: the monitor refuses them if anything else uses them. */
+  ownIds?: boolean;
+  outputCapBytes: number;
+  /** After the command ends, how long output from processes that escaped the job may still arrive. */
+  drainTimeoutMs: number;
+}
+
+/** Who the monitor and the job are (the `monitor` file). */
+export interface MonitorInfo {
+  monitorPid: number;
+  monitorStartTicks: string;
+  jobPid: number;
+  jobStartTicks: string;
+  /** Set when the command could not be executed ("exec foo: No such file or directory"). */
+  execError?: string;
+}
+
+/** How the job ended (the `exit` file). */
+export interface ExitInfo {
+  /** null when ended by a signal, or when it never executed. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  endTime: Date;
+  outputBytes: number;
+  droppedBytes: number;
+  /** Why some output could not be written (a full disk...), if it could not. */
+  writeError?: string;
+  execError?: string;
+}
+
+/** The uid (or gid) is already someone's: pick another and try again. */
+export class UidInUseError extends Error {}
+
+/** Starts a monitor and resolves once it reports the job executing (or failing to). */
+export async function startMonitor(spec: MonitorSpec): Promise<MonitorInfo> {
+  const child = spawn(spec.monitorPath, monitorArgs(spec), {
+    detached: true, // its own session from the first instruction; it forks again and this child exits at once
+    stdio: ["ignore", "ignore", "ignore", "pipe"],
+    env: spec.env,
+    cwd: "/",
+  });
+  child.unref();
+  const spawnError = new Promise<never>((_, reject) => child.once("error", (err) => reject(new Error(`spawn ${spec.monitorPath}: ${err.message}`))));
+  const report = await Promise.race([readAll(child.stdio[3] as Readable), spawnError]);
+  return parseReport(report);
+}
+
+function monitorArgs(spec: MonitorSpec): string[] {
+  const args = ["-D", spec.jobDir, "-d", spec.workDir, "-l", String(spec.outputCapBytes), "-t", String(spec.drainTimeoutMs)];
+  if (spec.jobCgroup) args.push("-c", spec.jobCgroup);
+  if (spec.monitorProcs) args.push("-m", spec.monitorProcs);
+  if (spec.gid !== undefined) args.push("-g", String(spec.gid));
+  if (spec.uid !== undefined) args.push("-u", String(spec.uid));
+  if (spec.ownIds) args.push("-n");
+  args.push("--", spec.command, ...spec.args);
+  return args;
+}
+
+function parseReport(text: string): MonitorInfo {
+  const fields = parseFields(text);
+  if (fields.error !== undefined) throw setupError(fields.error);
+  const info = toMonitorInfo(fields);
+  if (!info) throw new Error(`the job monitor ended without reporting (${JSON.stringify(text.slice(0, 200))})`);
+  return info;
+}
+
+/** A monitor that could not set the job up says why; the agent answers with the matching error. */
+function setupError(reason: string): Error {
+  if (reason.startsWith("uid-in-use")) return new UidInUseError(reason);
+  if (/No space left on device|Disk quota exceeded/.test(reason)) return new ResourceExhaustedError(`the state directory is full: ${reason}`);
+  if (reason.startsWith("monitor cgroup")) return new FailedPreconditionError(reason);
+  return new Error(`the job monitor could not start the job: ${reason}`);
+}
+
+/** The `monitor` file, or undefined while it is not (yet) there. */
+export async function readMonitorFile(jobDir: string): Promise<MonitorInfo | undefined> {
+  const text = await readOptional(join(jobDir, "monitor"));
+  return text === undefined ? undefined : toMonitorInfo(parseFields(text));
+}
+
+/** The `exit` file, or undefined while the job has not ended. */
+export async function readExitFile(jobDir: string): Promise<ExitInfo | undefined> {
+  const text = await readOptional(join(jobDir, "exit"));
+  if (text === undefined) return undefined;
+  const f = parseFields(text);
+  const code = Number(f.exit_code ?? -1);
+  return {
+    exitCode: code >= 0 ? code : null,
+    signal: (f.signal || null) as NodeJS.Signals | null,
+    endTime: new Date(Number(f.end_time_ms)),
+    outputBytes: Number(f.output_bytes ?? 0),
+    droppedBytes: Number(f.dropped_bytes ?? 0),
+    writeError: f.write_error,
+    execError: f.exec_error,
+  };
+}
+
+function toMonitorInfo(f: Record<string, string>): MonitorInfo | undefined {
+  const monitorPid = Number(f.monitor_pid);
+  const jobPid = Number(f.job_pid);
+  if (!(monitorPid > 0 && jobPid > 0)) return undefined;
+  return { monitorPid, monitorStartTicks: f.monitor_start ?? "", jobPid, jobStartTicks: f.job_start ?? "", execError: f.exec_error };
+}
+
+function parseFields(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) fields[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return fields;
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function readAll(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => parts.push(chunk));
+    stream.once("error", reject);
+    stream.once("close", () => resolve(Buffer.concat(parts).toString("utf8")));
+  });
+}

@@ -1,0 +1,571 @@
+/*
+ * jobworker-monitor: one per job, the job's parent, independent of the agent.
+ *
+ * The agent starts it and may then restart, upgrade or crash: the monitor
+ * keeps the job's output pipe drained into the output file and, once the job
+ * has ended and its output is complete, writes the job's end atomically beside
+ * it. Every later agent learns everything from those files (as conmon's
+ * exit files and containerd's shims let their daemons reattach).
+ *
+ *   agent ──spawn──▶ monitor (exits at once) ──fork──▶ monitor (setsid, subreaper)
+ *                                                         │ fork
+ *                                                         ▼
+ *                                     job: setsid, cgroup leaf, credentials, chdir, exec
+ *
+ * Usage: jobworker-monitor -D JOBDIR -d WORKDIR [-c JOB_CGROUP_DIR] [-m MONITOR_CGROUP_PROCS]
+ *          [-u UID -g GID] [-n] [-l CAP_BYTES] [-t DRAIN_MS] -- CMD [ARGS...]
+ *
+ *   -n  the uid and gid are the job's own: refuse them ("uid-in-use") if NSS
+ *       knows them or any process already runs as the uid (a /proc scan).
+ *
+ *       jobworker-monitor -C -d WORKDIR [-u UID -g GID] [-n]
+ *   only the cleanup that follows every job (for a job whose monitor is gone):
+ *   as UID, kill what runs as it (with -n) and empty WORKDIR; then remove WORKDIR.
+ *
+ * Files it writes (root's, mode 0600; the agent reads them):
+ *   JOBDIR/output   the combined stdout+stderr, appended up to CAP_BYTES
+ *   JOBDIR/monitor  once the exec outcome is known: who the monitor and the job are
+ *   JOBDIR/exit     once the job has ended and its output is drained: how it ended
+ * Both are "key=value" lines, written to a temporary file, fsynced and renamed.
+ *
+ * fd 3 is the report channel to the agent that started it: the same text as
+ * JOBDIR/monitor (or "error=<stage>: <reason>" if the monitor could not set the
+ * job up), then closed. Exit status of the first process: 0, or 125 when it
+ * could not fork.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <dirent.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REPORT_FD 3
+#define CHUNK (1 << 20)
+
+struct options {
+  const char *job_dir, *work_dir, *job_cgroup, *monitor_procs;
+  long uid, gid;
+  int own_ids;
+  unsigned long long cap;
+  long drain_ms;
+  int cleanup_only;
+  char **argv;
+};
+
+/* What the monitor knows of the output so far. */
+struct capture {
+  int out_fd;
+  int splice_ok;
+  unsigned long long written, dropped;
+  char write_error[256];
+};
+
+static char *detail_of(const char *fmt, va_list ap) {
+  static char text[1024];
+  vsnprintf(text, sizeof text, fmt, ap);
+  for (char *p = text; *p; p++)
+    if (*p == '\n') *p = ' ';
+  return text;
+}
+
+/* Before the job exists: tell the agent why, and give up. */
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  dprintf(REPORT_FD, "error=%s\n", detail_of(fmt, ap));
+  va_end(ap);
+  _exit(125);
+}
+
+/* In the job's process before exec: one line on the exec-status pipe, then exit 127. */
+static void child_fail(int status_fd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char *text = detail_of(fmt, ap);
+  va_end(ap);
+  ssize_t ignored = write(status_fd, text, strlen(text));
+  (void)ignored;
+  _exit(127);
+}
+
+static long parse_number(const char *text, const char *what) {
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < 0) die("usage: bad %s '%s'", what, text);
+  return (long)v;
+}
+
+static void parse(int argc, char **argv, struct options *o) {
+  int opt;
+  memset(o, 0, sizeof *o);
+  o->uid = o->gid = -1;
+  o->cap = ULLONG_MAX;
+  o->drain_ms = 2000;
+  while ((opt = getopt(argc, argv, "+CD:d:c:m:u:g:nl:t:")) != -1) {
+    switch (opt) {
+      case 'C': o->cleanup_only = 1; break;
+      case 'D': o->job_dir = optarg; break;
+      case 'd': o->work_dir = optarg; break;
+      case 'c': o->job_cgroup = optarg; break;
+      case 'm': o->monitor_procs = optarg; break;
+      case 'u': o->uid = parse_number(optarg, "uid"); break;
+      case 'g': o->gid = parse_number(optarg, "gid"); break;
+      case 'n': o->own_ids = 1; break;
+      case 'l': o->cap = (unsigned long long)strtoull(optarg, NULL, 10); break;
+      case 't': o->drain_ms = parse_number(optarg, "drain timeout"); break;
+      default: die("usage: unknown option");
+    }
+  }
+  if (o->cleanup_only) {
+    if (!o->work_dir) die("usage: -C needs -d");
+    return;
+  }
+  if (!o->job_dir || !o->work_dir) die("usage: -D and -d are required");
+  if (optind >= argc) die("usage: no command");
+  o->argv = &argv[optind];
+}
+
+static int write_all(int fd, const char *data, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    data += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = write_all(fd, text, strlen(text));
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+/* JOBDIR/name replaced atomically: temporary file, fsync, rename, fsync of the directory. */
+static int write_atomically(const char *job_dir, const char *name, const char *text) {
+  char tmp[PATH_MAX], final[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job_dir, name);
+  snprintf(final, sizeof final, "%s/%s", job_dir, name);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+    close(fd);
+    unlink(tmp);
+    return -1;
+  }
+  close(fd);
+  if (rename(tmp, final) < 0) return -1;
+  int dir = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+  return 0;
+}
+
+/* Field 22 of /proc/PID/stat: with the pid it names one process across pid reuse. */
+static unsigned long long start_ticks(pid_t pid) {
+  char path[64], buf[2048];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  p += 2; /* field 3 */
+  for (int field = 3; field < 22 && p; field++) {
+    p = strchr(p, ' ');
+    if (p) p++;
+  }
+  return p ? strtoull(p, NULL, 10) : 0;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The monitor's own placement and protection; none of it is inherited by the job. */
+/* A process whose real, effective, saved or filesystem uid is `uid`, or 0.
+ * (kill(-1, 0) as that uid cannot tell: Linux answers 0 when every target refuses.) */
+static pid_t process_running_as(long uid) {
+  DIR *proc = opendir("/proc");
+  if (!proc) return 0;
+  struct dirent *e;
+  pid_t found = 0;
+  while (!found && (e = readdir(proc))) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    char path[PATH_MAX], buf[4096];
+    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    char *line = strstr(buf, "\nUid:");
+    long ids[4];
+    if (line && sscanf(line + 5, "%ld %ld %ld %ld", &ids[0], &ids[1], &ids[2], &ids[3]) == 4)
+      for (int i = 0; i < 4; i++)
+        if (ids[i] == uid) found = (pid_t)atoi(e->d_name);
+  }
+  closedir(proc);
+  return found;
+}
+
+/* The exit file's space, taken while the disk may still have some: a job that
+ * ends on a full disk still gets its end recorded. */
+#define EXIT_RESERVE 4096
+
+static int reserve_exit_file(const char *job_dir) {
+  char path[PATH_MAX], blank[EXIT_RESERVE];
+  snprintf(path, sizeof path, "%s/.exit.tmp", job_dir);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) die("create %s: %s", path, strerror(errno));
+  memset(blank, '\n', sizeof blank);
+  if (write_all(fd, blank, sizeof blank) < 0 || fsync(fd) < 0) die("reserve %s: %s", path, strerror(errno));
+  return fd;
+}
+
+/* Writes the end into the reserved file (no new blocks needed), then renames it into place. */
+static int write_exit_file(const char *job_dir, int fd, const char *text) {
+  char tmp[PATH_MAX], final[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/.exit.tmp", job_dir);
+  snprintf(final, sizeof final, "%s/exit", job_dir);
+  size_t n = strlen(text);
+  if (pwrite(fd, text, n, 0) != (ssize_t)n || ftruncate(fd, (off_t)n) < 0 || fsync(fd) < 0) return -1;
+  close(fd);
+  if (rename(tmp, final) < 0) return -1;
+  int dir = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+  return 0;
+}
+
+static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_size, int *exit_fd) {
+  char self[32];
+  snprintf(self, sizeof self, "%d\n", (int)getpid());
+  if (o->monitor_procs && write_file(o->monitor_procs, self) < 0)
+    die("monitor cgroup %s: %s", o->monitor_procs, strerror(errno));
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("subreaper: %s", strerror(errno));
+  old_oom[0] = '\0';
+  int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, old_oom, old_oom_size - 1);
+    old_oom[n > 0 ? n : 0] = '\0';
+    ssize_t ignored = pwrite(fd, "-1000", 5, 0); /* needs CAP_SYS_RESOURCE; best effort without it */
+    (void)ignored;
+    close(fd);
+  }
+  if (o->own_ids) {
+    struct passwd *pw = getpwuid((uid_t)o->uid);
+    if (pw) die("uid-in-use: uid %ld is user %s", o->uid, pw->pw_name);
+    struct group *gr = getgrgid((gid_t)o->gid);
+    if (gr) die("uid-in-use: gid %ld is group %s", o->gid, gr->gr_name);
+    pid_t other = process_running_as(o->uid);
+    if (other) die("uid-in-use: process %d already runs as uid %ld", (int)other, o->uid);
+  }
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/output", o->job_dir);
+  int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (out < 0) die("create %s: %s", path, strerror(errno));
+  *exit_fd = reserve_exit_file(o->job_dir);
+  return out;
+}
+
+/* In the forked child: becomes the job, then execs its command. Never returns. */
+static void become_job(const struct options *o, int out_w, int status_w, const char *old_oom, const sigset_t *mask) {
+  if (setsid() < 0) child_fail(status_w, "setsid: %s", strerror(errno));
+  signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_UNBLOCK, mask, NULL);
+  if (old_oom[0]) write_file("/proc/self/oom_score_adj", old_oom);
+  /* First, so that every later step and the command itself are accounted to the job. */
+  if (o->job_cgroup) {
+    char procs[PATH_MAX];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", o->job_cgroup);
+    char self[32];
+    snprintf(self, sizeof self, "%d\n", (int)getpid());
+    if (write_file(procs, self) < 0) child_fail(status_w, "join cgroup %s: %s", procs, strerror(errno));
+  }
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, 0) < 0) child_fail(status_w, "stdin /dev/null: %s", strerror(errno));
+  /* Combined output in write order: both streams share the one pipe. */
+  if (dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0) child_fail(status_w, "dup2 output: %s", strerror(errno));
+  /* Drop supplementary groups, then the gid, then the uid: the order that still has the privilege to do each. */
+  if (o->gid >= 0) {
+    if (setgroups(0, NULL) < 0) child_fail(status_w, "setgroups []: %s", strerror(errno));
+    if (setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) < 0) child_fail(status_w, "setgid %ld: %s", o->gid, strerror(errno));
+  }
+  if (o->uid >= 0 && setresuid((uid_t)o->uid, (uid_t)o->uid, (uid_t)o->uid) < 0)
+    child_fail(status_w, "setuid %ld: %s", o->uid, strerror(errno));
+  if (chdir(o->work_dir) < 0) child_fail(status_w, "chdir %s: %s", o->work_dir, strerror(errno));
+  /* A job sees exactly fds 0, 1 and 2: everything else closes at exec (the status pipe only then). */
+  if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0) {
+    for (int fd = 3; fd < 65536; fd++)
+      if (fd != status_w) close(fd);
+  }
+  execvp(o->argv[0], o->argv);
+  child_fail(status_w, "exec %s: %s", o->argv[0], strerror(errno));
+}
+
+enum drained { DRAINED_EOF, DRAINED_SOME, DRAINED_EMPTY };
+
+static void note_write_error(struct capture *c, int err) {
+  if (c->write_error[0] == '\0') snprintf(c->write_error, sizeof c->write_error, "writing the output file failed: %s", strerror(err));
+}
+
+/* Moves what the pipe has to the output file, within the cap. A write error
+ * (ENOSPC, EIO, ...) loses those bytes, counted, and never stops the draining:
+ * the job is never blocked on its output. */
+static enum drained drain_once(int pipe_r, struct capture *c, unsigned long long cap, char *buf) {
+  unsigned long long room = c->written < cap ? cap - c->written : 0;
+  size_t want = room > 0 && room < CHUNK ? (size_t)room : CHUNK;
+  if (room > 0 && c->splice_ok) {
+    loff_t offset = (loff_t)c->written;
+    ssize_t n = splice(pipe_r, NULL, c->out_fd, &offset, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      c->written += (unsigned long long)n;
+      return DRAINED_SOME;
+    }
+    if (n == 0) return DRAINED_EOF;
+    if (errno == EAGAIN || errno == EINTR) return DRAINED_EMPTY;
+    if (errno == EINVAL) c->splice_ok = 0; /* no splice to this file system: plain reads and writes from now on */
+    else note_write_error(c, errno);
+  }
+  ssize_t r = read(pipe_r, buf, want);
+  if (r == 0) return DRAINED_EOF;
+  if (r < 0) return DRAINED_EMPTY; /* EAGAIN, EINTR */
+  ssize_t w = room > 0 ? pwrite(c->out_fd, buf, (size_t)r, (off_t)c->written) : 0;
+  if (w < 0) {
+    note_write_error(c, errno);
+    w = 0;
+  }
+  c->written += (unsigned long long)w;
+  c->dropped += (unsigned long long)(r - w); /* over the cap, or not written: discarded and counted */
+  return DRAINED_SOME;
+}
+
+struct ending {
+  int status;
+  int exited;
+};
+
+/* Reaps every child (the subreaper inherits the job's orphans). When the job's
+ * main process has ended, kills what it left behind while its zombie still holds
+ * the pid, so the group and cgroup signalled are certainly the job's. */
+static void reap(pid_t job, const char *job_cgroup, struct ending *end) {
+  for (;;) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0) return;
+    if (info.si_pid == job && !end->exited) {
+      kill(-job, SIGKILL);
+      if (job_cgroup) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/cgroup.kill", job_cgroup);
+        write_file(path, "1");
+      }
+      waitpid(job, &end->status, 0);
+      end->exited = 1;
+    } else {
+      waitpid(info.si_pid, NULL, 0);
+    }
+  }
+}
+
+static const char *signal_name(int sig) {
+  const char *abbrev = sigabbrev_np(sig);
+  static char name[32];
+  snprintf(name, sizeof name, "SIG%s", abbrev ? abbrev : "UNKNOWN");
+  return name;
+}
+
+/* Removes what is inside the directory open at dirfd, without following any
+ * symlink the job planted (every step is relative to an fd, O_NOFOLLOW). */
+static void empty_dir(int dirfd, int depth) {
+  if (fchmod(dirfd, 0700) < 0 && errno != EPERM) { /* a job may have made its own directories read-only */
+  }
+  DIR *dir = fdopendir(dirfd);
+  if (!dir) {
+    close(dirfd);
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(dir))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (unlinkat(dirfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM)) continue;
+    if (depth > 256) continue; /* deeper than any job needs: left for the agent's own removal */
+    int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0 && errno == EACCES && fchmodat(dirfd, e->d_name, 0700, 0) == 0)
+      sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) continue;
+    empty_dir(sub, depth + 1);
+    unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+  }
+  closedir(dir);
+}
+
+/* After the job: as the job's user (never root, so a planted symlink or a
+ * crafted tree gains nothing), kill every process left running as its own uid
+ * and empty its working directory; then, as root, remove the directory itself. */
+static void clean_up(const struct options *o) {
+  pid_t p = fork();
+  if (p == 0) {
+    if (o->gid >= 0 && (setgroups(0, NULL) < 0 || setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) < 0)) _exit(1);
+    if (o->uid >= 0 && setresuid((uid_t)o->uid, (uid_t)o->uid, (uid_t)o->uid) < 0) _exit(1);
+    /* Only a uid of the job's own: under a shared user this would reach other jobs. Twice, for forks in flight. */
+    if (o->own_ids && o->uid > 0) {
+      kill(-1, SIGKILL);
+      kill(-1, SIGKILL);
+    }
+    int fd = open(o->work_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) empty_dir(fd, 0);
+    _exit(0);
+  }
+  if (p > 0) waitpid(p, NULL, 0);
+  rmdir(o->work_dir);
+}
+
+int main(int argc, char **argv) {
+  struct options o;
+  int cleanup_only = argc > 1 && strcmp(argv[1], "-C") == 0;
+  if (!cleanup_only && fcntl(REPORT_FD, F_SETFD, FD_CLOEXEC) < 0) return 126; /* nobody to tell: refuse to run */
+  /* Nothing the agent inherited from its own launcher reaches the monitor, let alone a job. */
+  if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
+    for (int fd = 4; fd < 65536; fd++) close(fd);
+  parse(argc, argv, &o);
+  if (o.cleanup_only) { /* for a job whose monitor is gone: the agent asks for its cleanup */
+    clean_up(&o);
+    return 0;
+  }
+
+  /* The agent's child exits at once: the monitor is nobody's child but init's (or a subreaper's). */
+  pid_t monitor = fork();
+  if (monitor < 0) die("fork monitor: %s", strerror(errno));
+  if (monitor > 0) _exit(0);
+  setsid();
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN); /* its session has no terminal; and an agent's restart must not end it */
+
+  char old_oom[32];
+  struct capture c = {.splice_ok = 1};
+  int exit_fd;
+  c.out_fd = setup_monitor(&o, old_oom, sizeof old_oom, &exit_fd);
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sig_fd < 0) die("signalfd: %s", strerror(errno));
+
+  int out_pipe[2], status_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
+  fcntl(out_pipe[0], F_SETPIPE_SZ, CHUNK); /* fewer wake-ups for a fast writer; best effort */
+  pid_t job = fork();
+  if (job < 0) die("fork job: %s", strerror(errno));
+  if (job == 0) become_job(&o, out_pipe[1], status_pipe[1], old_oom, &mask);
+  close(out_pipe[1]);
+  close(status_pipe[1]);
+
+  /* The exec outcome: the status pipe closes empty on a successful exec. */
+  char exec_error[1024] = "";
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(status_pipe[0], exec_error + got, sizeof exec_error - 1 - got);
+    if (n > 0 && (got += (size_t)n) < sizeof exec_error - 1) continue;
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  exec_error[got] = '\0';
+  close(status_pipe[0]);
+
+  char report[2048];
+  snprintf(report, sizeof report, "monitor_pid=%d\nmonitor_start=%llu\njob_pid=%d\njob_start=%llu\n%s%s%s",
+           (int)getpid(), start_ticks(getpid()), (int)job, start_ticks(job),
+           got ? "exec_error=" : "", exec_error, got ? "\n" : "");
+  if (write_atomically(o.job_dir, "monitor", report) < 0) {
+    /* Without this file no later agent could find the job: it must not run unaccounted for. */
+    kill(-job, SIGKILL);
+    die("write %s/monitor: %s", o.job_dir, strerror(errno));
+  }
+  dprintf(REPORT_FD, "%s", report);
+  close(REPORT_FD);
+
+  fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+  char *buf = malloc(CHUNK);
+  if (!buf) abort();
+  struct ending end = {0};
+  int pipe_open = 1;
+  long long drain_deadline = 0;
+  while (pipe_open || !end.exited) {
+    struct pollfd fds[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = pipe_open ? out_pipe[0] : -1, .events = POLLIN}};
+    int timeout = -1;
+    if (end.exited) {
+      long long left = drain_deadline - now_ms();
+      if (left <= 0) break; /* a process that escaped the job still holds the pipe: stop waiting for it */
+      timeout = (int)left;
+    }
+    if (poll(fds, 2, timeout) < 0 && errno != EINTR) break;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      enum drained d;
+      while ((d = drain_once(out_pipe[0], &c, o.cap, buf)) == DRAINED_SOME) {
+      }
+      if (d == DRAINED_EOF) pipe_open = 0;
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sig_fd, &si, sizeof si) == sizeof si) {
+      }
+      int was = end.exited;
+      reap(job, o.job_cgroup, &end);
+      if (end.exited && !was) drain_deadline = now_ms() + o.drain_ms;
+    }
+  }
+  reap(job, o.job_cgroup, &end);
+  clean_up(&o);
+  reap(job, o.job_cgroup, &end);
+
+  char text[2048];
+  int code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;
+  const char *sig = WIFSIGNALED(end.status) ? signal_name(WTERMSIG(end.status)) : "";
+  snprintf(text, sizeof text, "exit_code=%d\nsignal=%s\nend_time_ms=%lld\noutput_bytes=%llu\ndropped_bytes=%llu\n%s%s%s%s%s%s",
+           got ? -1 : code, got ? "" : sig, now_ms(), c.written, c.dropped,
+           c.write_error[0] ? "write_error=" : "", c.write_error, c.write_error[0] ? "\n" : "",
+           got ? "exec_error=" : "", exec_error, got ? "\n" : "");
+  fsync(c.out_fd);
+  close(c.out_fd);
+  if (write_exit_file(o.job_dir, exit_fd, text) < 0) return 1;
+  return 0;
+}

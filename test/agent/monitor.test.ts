@@ -1,0 +1,92 @@
+// The per-job monitor on its own: the real C binary, real jobs, no agent.
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, statSync, watch } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_MONITOR_PATH, readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorSpec } from "../../agent/jobs/monitor.js";
+import { isAlive } from "../helpers/proc.js";
+import { tempDir } from "../helpers/tmp.js";
+
+/** Resolves with the exit file once the monitor has renamed it into place (inotify, no polling). */
+function exitOf(jobDir: string): Promise<ExitInfo> {
+  return new Promise((resolve, reject) => {
+    const check = () => void readExitFile(jobDir).then((exit) => exit && (watcher.close(), resolve(exit)), reject);
+    const watcher = watch(jobDir, check);
+    check();
+  });
+}
+
+describe("jobworker-monitor", () => {
+  let dir: ReturnType<typeof tempDir>;
+  let jobDir: string;
+  beforeEach(() => {
+    dir = tempDir();
+    jobDir = join(dir.path, "job");
+    mkdirSync(join(jobDir, "work"), { recursive: true });
+  });
+  afterEach(() => dir.cleanup());
+
+  const spec = (command: string, args: string[], extra: Partial<MonitorSpec> = {}): MonitorSpec => ({
+    monitorPath: DEFAULT_MONITOR_PATH, jobDir, workDir: join(jobDir, "work"), command, args, env: { PATH: "/usr/bin:/bin" },
+    outputCapBytes: 1 << 30, drainTimeoutMs: 2000, ...extra,
+  });
+
+  it("reports the job and the monitor, and writes the same in the monitor file", async () => {
+    const info = await startMonitor(spec("sh", ["-c", "echo hi"]));
+    expect(info.jobPid).to.be.greaterThan(1);
+    expect(info.monitorPid).to.not.equal(info.jobPid);
+    expect(info.execError).to.equal(undefined);
+    expect(await readMonitorFile(jobDir)).to.deep.equal(info);
+    const exit = await exitOf(jobDir);
+    expect(exit).to.include({ exitCode: 0, signal: null, outputBytes: 3, droppedBytes: 0 });
+    expect(readFileSync(join(jobDir, "output"), "utf8")).to.equal("hi\n");
+  });
+
+  it("gives the job exactly fds 0, 1 and 2, even when the agent holds others without close-on-exec", async () => {
+    // The agent's own descriptors are close-on-exec; a launcher's need not be: spawn the monitor through a shell that opens fd 7 and 40.
+    const script = `exec 7</dev/null 40</dev/null; exec "$@"`; // bash: dash has no fds above 9
+    const args = ["-c", script, "bash", DEFAULT_MONITOR_PATH, "-D", jobDir, "-d", join(jobDir, "work"), "--", "ls", "/proc/self/fd"];
+    execFileSync("bash", args, { stdio: ["ignore", "ignore", "ignore", "pipe"] });
+    await exitOf(jobDir);
+    // ls itself opens one descriptor for the directory it lists.
+    const fds = readFileSync(join(jobDir, "output"), "utf8").trim().split("\n").map(Number);
+    expect(fds.filter((fd) => fd !== Math.max(...fds))).to.deep.equal([0, 1, 2]);
+  });
+
+  it("keeps its files to itself: output, monitor and exit files are mode 0600", async () => {
+    await startMonitor(spec("true", []));
+    await exitOf(jobDir);
+    for (const name of ["output", "monitor", "exit"]) expect(statSync(join(jobDir, name)).mode & 0o777, name).to.equal(0o600);
+  });
+
+  it("records a command that cannot be executed as an exec error, and a signal death by its name", async () => {
+    expect((await startMonitor(spec("no-such-command-xyz", []))).execError).to.match(/exec no-such-command-xyz: No such file or directory/);
+    expect((await exitOf(jobDir)).execError).to.match(/No such file/);
+    const second = join(dir.path, "second");
+    mkdirSync(join(second, "work"), { recursive: true });
+    await startMonitor({ ...spec("sh", ["-c", "kill -TERM $$"]), jobDir: second, workDir: join(second, "work") });
+    expect(await exitOf(second)).to.include({ exitCode: null, signal: "SIGTERM" });
+  });
+
+  it("is outside the job's process group: killing the whole group ends the job, and the monitor records it", async () => {
+    const info = await startMonitor(spec("sleep", ["1000"]));
+    process.kill(-info.jobPid, "SIGKILL");
+    expect(await exitOf(jobDir)).to.include({ exitCode: null, signal: "SIGKILL" });
+    expect(isAlive(info.jobPid)).to.equal(false); // reaped by the monitor
+  });
+
+  it("drains the job's output until the end even when the output cap is reached: the rest is counted, the job never blocks", async () => {
+    await startMonitor(spec("sh", ["-c", "head -c 3000000 /dev/zero; echo end"], { outputCapBytes: 1000 }));
+    expect(await exitOf(jobDir)).to.include({ exitCode: 0, outputBytes: 1000, droppedBytes: 3_000_004 - 1000 });
+    expect(statSync(join(jobDir, "output")).size).to.equal(1000);
+  });
+
+  it("runs as its own session leader, subreaper of the job's orphans, and exits once the job has ended", async () => {
+    const info = await startMonitor(spec("sh", ["-c", "sleep 0.2 & exit 0"]));
+    const fields = readFileSync(`/proc/${info.monitorPid}/stat`, "latin1").split(") ")[1].split(" ");
+    expect(Number(fields[3])).to.equal(info.monitorPid); // session id (field 6)
+    await exitOf(jobDir);
+    for (let i = 0; i < 200 && isAlive(info.monitorPid); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(isAlive(info.monitorPid)).to.equal(false);
+  });
+});

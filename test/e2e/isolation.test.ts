@@ -1,0 +1,68 @@
+// With the agent as root, each job runs as a uid of its own: the kernel, not
+// only the API, keeps jobs apart. A job tries everything against another job
+// (of another owner, and of the same owner) and against the agent's files.
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
+import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
+import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
+import { isAlive } from "../helpers/proc.js";
+import { ALL_REFUSED, attackScript, buildPoke, readScript } from "../helpers/poke.js";
+
+describe("jobs are kept apart by the kernel (a uid per job)", function () {
+  let agent: TestAgent;
+  let tools: ReturnType<typeof buildPoke>;
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    tools = buildPoke();
+    agent = await startTestAgent();
+  });
+  after(async () => {
+    await agent?.stop("SIGKILL");
+    agent?.cleanup();
+    tools?.cleanup();
+  });
+
+  const client = (who: string) => workerClient(agent.address, filesFor(agent.pkiDir, who));
+  const start = (who: string, commandName: string, args: string[]) =>
+    call<object, StartResponse__Output>(client(who), "Start", { commandName, arguments: args });
+  const status = (who: string, jobID: Buffer) => call<object, QueryStatusResponse__Output>(client(who), "QueryStatus", { jobID });
+  const run = async (who: string, script: string) => {
+    const { jobID } = await start(who, "sh", ["-c", script]);
+    return (await readOutput(client(who), { jobID })).toString();
+  };
+
+  it("gives every job a uid and gid of its own from the range, never a shared or system one", async () => {
+    const ids = await Promise.all([run("alice", "id -u; id -g; id -G"), run("alice", "id -u"), run("bob", "id -u")]);
+    const [uid, gid, groups] = ids[0].trim().split("\n").map(Number);
+    expect(uid).to.be.within(70000, 79999);
+    expect(gid).to.equal(uid);
+    expect(groups).to.equal(uid); // no supplementary groups
+    expect(new Set([uid, Number(ids[1]), Number(ids[2])]).size).to.equal(3);
+  });
+
+  for (const victimOwner of ["bob", "alice"]) {
+    it(`alice's job cannot kill, ptrace, read the environment or working directory of, or inject output into ${victimOwner}'s job`, async () => {
+      const victim = await start(victimOwner, "sh", ["-c", "echo victim; exec sleep 1000"]);
+      const { pid, id } = await status(victimOwner, victim.jobID);
+      const out = await run("alice", attackScript(tools.path, pid, join(agent.stateDir, "jobs", id, "work")));
+      expect(out.trim().split("\n")).to.deep.equal(ALL_REFUSED);
+      expect(isAlive(pid)).to.equal(true);
+      expect((await readOutput(client(victimOwner), { jobID: victim.jobID, noFollow: true })).toString()).to.equal("victim\n");
+      await call(client(victimOwner), "Stop", { jobID: victim.jobID, gracePeriodMs: 0 });
+    });
+  }
+
+  it("a job cannot read any job's output, record or monitor files, list the jobs, or read the agent's keys", async () => {
+    const other = await start("bob", "echo", ["secret"]);
+    const { id } = await status("bob", other.jobID);
+    await readOutput(client("bob"), { jobID: other.jobID });
+    const dir = join(agent.stateDir, "jobs", id);
+    const paths = [join(dir, "output"), join(dir, "job.json"), join(dir, "monitor"), join(dir, "exit"), join(agent.pkiDir, "server.key"), join(agent.pkiDir, "ca.key"), join(agent.stateDir, "auth", "jwt.key")];
+    const out = await run("alice", readScript(tools.path, paths, join(agent.stateDir, "jobs")));
+    expect(out.trim().split("\n")).to.deep.equal([...paths.map(() => "read: EACCES"), "list: denied"]);
+    expect(readFileSync(join(dir, "output"), "utf8")).to.equal("secret\n");
+  });
+});
