@@ -52,7 +52,7 @@ export async function setupDelegation(options: DelegationOptions = {}): Promise<
   try {
     const mountError = await checkCgroup2Mount(mountPoint, options.mountInfo ?? "/proc/self/mountinfo");
     if (mountError) return unavailable(mountError);
-    const root = trimSlashes(options.root ?? (await ownCgroup(options.procSelfCgroup ?? "/proc/self/cgroup")));
+    const root = options.root !== undefined ? trimSlashes(options.root) : delegatedRoot(trimSlashes(await ownCgroup(options.procSelfCgroup ?? "/proc/self/cgroup")));
     const fs = new CgroupFs(mountPoint);
     const missing = await missingControllers(fs, root);
     if (missing.length > 0) {
@@ -107,6 +107,17 @@ async function checkCgroup2Mount(mountPoint: string, mountInfoPath: string): Pro
     return `${mountPoint} is ${fsType}, not cgroup2: this host uses cgroup v1 or the hybrid layout; cgroup v2 (unified) is required for resource limits`;
   }
   return `nothing is mounted at ${mountPoint}: cgroup v2 is required for resource limits`;
+}
+
+/**
+ * The delegated cgroup, from the one the agent runs in: that one itself, or its
+ * parent when the agent already runs in <root>/agent (systemd's
+ * DelegateSubgroup=agent, or a second call in the same process), so that the
+ * layout is the same whichever way the agent was started.
+ */
+function delegatedRoot(own: string): string {
+  if (own === "agent") return "";
+  return own.endsWith("/agent") ? own.slice(0, -"/agent".length) : own;
 }
 
 async function ownCgroup(procSelfCgroup: string): Promise<string> {

@@ -11,12 +11,17 @@ export interface JobUser {
   ownIds?: boolean;
 }
 
-export function cleanUpAfter(monitorPath: string, user: JobUser, workDir: string): Promise<void> {
+/** Resolves true when the working directory is gone, false when some of it could not be removed. */
+export function cleanUpAfter(monitorPath: string, user: JobUser, workDir: string): Promise<boolean> {
   const args = ["-C", "-d", workDir];
   if (user.gid !== undefined) args.push("-g", String(user.gid));
   if (user.uid !== undefined) args.push("-u", String(user.uid));
   if (user.ownIds) args.push("-n");
   return new Promise((resolve, reject) =>
-    execFile(monitorPath, args, { env: {} }, (err) => (err ? reject(new Error(`cleaning up ${workDir} failed: ${err.message}`)) : resolve())),
+    execFile(monitorPath, args, { env: {} }, (err) => {
+      if (!err) resolve(true);
+      else if ((err as { code?: unknown }).code === 1) resolve(false);
+      else reject(new Error(`cleaning up ${workDir} failed: ${err.message}`));
+    }),
   );
 }

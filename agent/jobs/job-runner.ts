@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from "node:fs";
 import type { Logger } from "pino";
 import { isFinal, transition, type JobReason, type JobState } from "./lifecycle.js";
 import { readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorInfo, type MonitorSpec } from "./monitor.js";
-import type { MonitorWatch } from "./monitor-watch.js";
+import type { MonitorWatch, WatchOutcome } from "./monitor-watch.js";
 import { OutputSpool, type ReadOptions } from "./output-spool.js";
 import type { PlacedJob, Placement } from "./placement.js";
 import { isSameProcess, isStillRunning, signalGroup } from "./process.js";
@@ -35,6 +35,9 @@ export interface RunnerContext {
 /** How to run the job's command: the parts of the monitor spec the manager decides. */
 export type LaunchSpec = Pick<MonitorSpec, "command" | "args" | "env" | "uid" | "gid" | "ownIds">;
 
+/** How often a monitor that cannot be watched through a pidfd is checked for life (a fallback only). */
+const MONITOR_CHECK_MS = 5000;
+
 interface StopIntent {
   reason: JobReason;
   message: string;
@@ -48,6 +51,7 @@ export class JobRunner {
   private resolveDone!: () => void;
   private stopping?: StopIntent;
   private watcher?: FSWatcher;
+  private livenessTimer?: NodeJS.Timeout;
   private ending?: Promise<void>;
   private detached = false;
 
@@ -107,10 +111,13 @@ export class JobRunner {
     const info = (await readMonitorFile(jobDir).catch(() => undefined)) ?? monitorOf(record);
     if (info) runner.adopt(info);
     if (info && !info.execError && record.state === "STARTED") runner.setState("RUNNING");
+    // Alive first, then the exit file: a monitor that writes it and exits in between is then seen to have ended, not lost.
+    const alive = info !== undefined && isStillRunning(info.monitorPid, info.monitorStartTicks);
     const exit = await readExitFile(jobDir).catch(() => undefined);
     if (exit) runner.ending = runner.end(exit);
-    else if (info && isSameProcess(info.monitorPid, info.monitorStartTicks)) {
+    else if (info && alive) {
       ctx.logger?.info({ jobId: record.id, monitorPid: info.monitorPid }, "reattached to a running job");
+      runner.resumeStop();
       runner.follow(info);
     } else runner.ending = runner.lose(info ? "its monitor is gone" : "its monitor never reported");
     return runner;
@@ -156,9 +163,22 @@ export class JobRunner {
       this.stopping = { reason: why.reason ?? "Stopped", message: why.message ?? "stopped on request", killAt: Infinity };
       if (gracePeriodMs > 0) await this.signal("SIGTERM");
     }
-    if (killAt < this.stopping.killAt) this.scheduleKill(this.stopping, killAt);
+    if (killAt < this.stopping.killAt) {
+      this.scheduleKill(this.stopping, killAt);
+      // Saved, so that an agent restarting before the kill still kills, and records the stop as a stop.
+      this.record.stopRequest = { reason: this.stopping.reason, message: this.stopping.message, killAt };
+      await this.ctx.store.save(this.record).catch((err) => this.ctx.logger?.warn({ err, jobId: this.id }, "saving the stop request failed"));
+    }
     await this.done;
     return this.snapshot();
+  }
+
+  /** A Stop an earlier agent had under way: its SIGKILL comes when it was due (at once if overdue). */
+  private resumeStop(): void {
+    const request = this.record.stopRequest;
+    if (!request) return;
+    this.stopping = { reason: request.reason, message: request.message, killAt: Infinity };
+    this.scheduleKill(this.stopping, request.killAt);
   }
 
   /** Resolves once the end found at attach (ended while no agent ran, or lost) is recorded; at once for a job being followed. */
@@ -175,6 +195,7 @@ export class JobRunner {
   detach(): void {
     this.detached = true;
     this.watcher?.close();
+    clearInterval(this.livenessTimer);
     clearTimeout(this.stopping?.killTimer);
     // A follower resumes from its offset on the next agent (GetOutputRequest.offset).
     if (!this.ended) this.spool.abandon(new UnavailableError("the agent is shutting down; the job keeps running: resume from your offset on the next agent"));
@@ -198,10 +219,22 @@ export class JobRunner {
     } catch (err) {
       this.ctx.logger?.error({ err, jobId: this.id }, "cannot watch the job directory (inotify watches exhausted?): its end is noticed when its monitor exits");
     }
-    void this.ctx.monitors.gone(monitor.monitorPid, monitor.monitorStartTicks).then(() => this.checkEnd(true));
+    void this.ctx.monitors.gone(monitor.monitorPid, monitor.monitorStartTicks).then((outcome) => this.monitorGone(monitor, outcome));
     // Whatever happened before the watch was in place.
     void this.measure();
     void this.checkEnd(false);
+  }
+
+  /** The pidfd helper says the monitor is gone, or cannot watch it (then it is checked every few seconds instead). */
+  private monitorGone(monitor: MonitorInfo, outcome: WatchOutcome): void {
+    if (this.ended || this.detached) return;
+    if (outcome === "gone") return void this.checkEnd(true);
+    this.ctx.logger?.warn({ jobId: this.id, monitorPid: monitor.monitorPid }, "cannot watch the job's monitor through a pidfd; checking it every 5 s instead");
+    this.livenessTimer = setInterval(() => {
+      if (isStillRunning(monitor.monitorPid, monitor.monitorStartTicks)) return;
+      clearInterval(this.livenessTimer);
+      void this.checkEnd(true);
+    }, MONITOR_CHECK_MS).unref();
   }
 
   private async measure(): Promise<void> {
@@ -247,6 +280,7 @@ export class JobRunner {
       else if (this.stopping) this.setEnd("STOPPED", this.stopping.reason, this.stopping.message);
       else if (oomKilled) this.setEnd("EXITED", "OOMKilled", "killed by the kernel's OOM killer: the job reached its memory limit");
       else this.setEnd("EXITED", exit.exitCode === 0 ? "Completed" : "Error");
+      if (!exit.cleaned) this.keepUid("its monitor");
       if (exit.writeError) {
         const lost = `output incomplete: ${exit.writeError} (${exit.droppedBytes} bytes dropped)`;
         record.message = record.message ? `${record.message}; ${lost}` : lost;
@@ -256,13 +290,17 @@ export class JobRunner {
 
   /** The monitor is gone and left no exit file: kill what is left of the job and say so. */
   private async lose(why: string): Promise<void> {
+    // It may have ended after all: the monitor writes the exit file just before it exits.
+    const exit = await readExitFile(this.ctx.store.jobDir(this.id)).catch(() => undefined);
+    if (exit) return this.end(exit);
     await this.settle(async () => {
       const record = this.record;
       await this.signal("SIGKILL");
       await this.placed.kill().catch(() => {});
       const { usage } = await this.finishPlacement();
       if (usage) record.usage = usage;
-      await cleanUpAfter(this.ctx.monitorPath, { uid: record.uid, gid: record.gid, ownIds: record.ownUid }, this.ctx.store.workDir(this.id));
+      const cleaned = await cleanUpAfter(this.ctx.monitorPath, { uid: record.uid, gid: record.gid, ownIds: record.ownUid }, this.ctx.store.workDir(this.id));
+      if (!cleaned) this.keepUid("the agent");
       await this.measure();
       this.spool.close(this.spool.length, 0);
       record.endTime = new Date().toISOString();
@@ -274,6 +312,7 @@ export class JobRunner {
   /** The common end: the final state is saved and reported, waiters released, whatever went wrong on the way. */
   private async settle(recordEnd: () => Promise<void>): Promise<void> {
     this.watcher?.close();
+    clearInterval(this.livenessTimer);
     clearTimeout(this.stopping?.killTimer);
     try {
       await recordEnd();
@@ -282,6 +321,7 @@ export class JobRunner {
       if (!isFinal(this.record.state)) this.setEnd("STOPPED", "Lost", `recording the end failed: ${(err as Error).message}`);
     }
     const record = this.record;
+    delete record.stopRequest;
     record.outputBytes = this.spool.length;
     record.outputDroppedBytes = this.spool.dropped;
     if (!this.spool.closed) this.spool.close(this.spool.length, this.spool.dropped);
@@ -297,6 +337,12 @@ export class JobRunner {
       this.ctx.logger?.error({ err, jobId: this.id }, "cleaning up the job's cgroup failed");
       return { oomKilled: false };
     });
+  }
+
+  /** The job's working directory could not be removed: its uid stays taken until retention manages to. */
+  private keepUid(who: string): void {
+    this.record.workDirLeft = true;
+    this.ctx.logger?.warn({ jobId: this.id, uid: this.record.uid }, `${who} could not remove the job's working directory; its uid stays taken`);
   }
 
   private setEnd(state: JobState, reason: JobReason, message?: string): void {

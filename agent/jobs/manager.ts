@@ -25,6 +25,7 @@ import type { UidPool } from "./uid-pool.js";
 import type { CgroupStats } from "../cgroups/job-cgroup.js";
 import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 import { isFinal } from "./lifecycle.js";
+import { cleanUpAfter } from "./cleanup.js";
 
 /** Who jobs run as: the agent's own user, one fixed user, or a uid of their own each. */
 export type JobUsers =
@@ -197,6 +198,7 @@ export class JobManager {
     await Promise.allSettled([...this.launching]);
     for (const runner of this.runners.values()) runner.detach();
     await Promise.all([...this.runners.values()].filter((r) => r.ended).map((r) => r.done));
+    await this.store.flush(); // e.g. a stop request: the next agent must see it
     this.monitors.close();
     await this.lock?.release();
     this.lock = undefined;
@@ -245,7 +247,7 @@ export class JobManager {
   /** A job reached its final state: by then its monitor has killed what ran as its uid and removed its files. */
   private ended(runner: JobRunner): void {
     this.running.delete(runner.id);
-    if (runner.record.ownUid) this.releaseUid(runner.record.uid);
+    if (runner.record.ownUid && !runner.record.workDirLeft) this.releaseUid(runner.record.uid);
     if (!this.closing) this.gc();
   }
 
@@ -257,8 +259,24 @@ export class JobManager {
 
   private gc(): void {
     for (const id of expiredJobs([...this.runners.values()].map((r) => r.record), this.options.retention)) {
+      const runner = this.runners.get(id)!;
       this.runners.delete(id);
-      void this.store.remove(id).catch((err) => this.options.logger?.error({ err, jobId: id }, "removing job failed"));
+      void this.forget(runner.record).catch((err) => {
+        this.options.logger?.error({ err, jobId: id }, "removing a finished job failed; kept, tried again later");
+        if (!this.runners.has(id)) this.runners.set(id, runner);
+      });
     }
+  }
+
+  /** A finished job's files go; a working directory its monitor could not remove is tried again (as the job's user) first. */
+  private async forget(record: JobRecord): Promise<void> {
+    if (record.workDirLeft) {
+      const user = { uid: record.uid, gid: record.gid, ownIds: record.ownUid };
+      if (!(await cleanUpAfter(this.ctx.monitorPath, user, this.store.workDir(record.id)))) {
+        throw new Error(`the working directory of job ${record.id} still cannot be removed`);
+      }
+      if (record.ownUid) this.releaseUid(record.uid);
+    }
+    await this.store.remove(record.id);
   }
 }

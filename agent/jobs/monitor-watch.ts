@@ -10,22 +10,32 @@ import { fileURLToPath } from "node:url";
 
 export const DEFAULT_PIDWATCH_PATH = fileURLToPath(new URL("../../bin/jobworker-pidwatch", import.meta.url));
 
+export type WatchOutcome = "gone" | "unwatchable";
+
 export class MonitorWatch {
+  private broken?: Error;
+  private restarts = 0;
   private child?: ChildProcessByStdio<Writable, Readable, null>;
-  private readonly waiting = new Map<string, () => void>();
+  private readonly waiting = new Map<string, (outcome: WatchOutcome) => void>();
 
   constructor(private readonly helperPath = DEFAULT_PIDWATCH_PATH) {}
 
-  /** Resolves once the process (pid with that start time) is gone; at once if it already is. */
-  gone(pid: number, startTicks: string): Promise<void> {
+  /**
+   * Resolves "gone" once the process (pid with that start time) is gone, at once
+   * if it already is; "unwatchable" if the helper cannot hold a pidfd for it
+   * (out of descriptors...): the caller must then find out another way.
+   */
+  gone(pid: number, startTicks: string): Promise<WatchOutcome> {
     const key = `${pid} ${startTicks}`;
     return new Promise((resolve) => {
       const previous = this.waiting.get(key);
-      this.waiting.set(key, () => {
-        previous?.();
-        resolve();
+      this.waiting.set(key, (outcome) => {
+        previous?.(outcome);
+        resolve(outcome);
       });
-      this.helper().stdin.write(`${key}\n`);
+      const helper = this.helper();
+      if (helper) helper.stdin.write(`${key}\n`);
+      else this.settle(key, "unwatchable");
     });
   }
 
@@ -37,22 +47,39 @@ export class MonitorWatch {
     this.waiting.clear();
   }
 
-  private helper(): ChildProcessByStdio<Writable, Readable, null> {
+  private settle(key: string, outcome: WatchOutcome): void {
+    const done = this.waiting.get(key);
+    this.waiting.delete(key);
+    done?.(outcome);
+  }
+
+  private helper(): ChildProcessByStdio<Writable, Readable, null> | undefined {
     if (this.child) return this.child;
+    if (this.broken) return undefined;
     const child = spawn(this.helperPath, [], { stdio: ["pipe", "pipe", "inherit"] });
+    child.once("error", (err) => {
+      // Not startable (missing binary, EAGAIN): every watch falls back to the caller's own checks.
+      this.broken = err;
+      if (this.child === child) this.child = undefined;
+      for (const key of [...this.waiting.keys()]) this.settle(key, "unwatchable");
+    });
     child.unref();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     createInterface({ input: child.stdout }).on("line", (line) => {
-      const done = this.waiting.get(line.trim());
-      this.waiting.delete(line.trim());
-      done?.();
+      const [pid, ticks, what] = line.trim().split(" ");
+      this.settle(`${pid} ${ticks}`, what === "gone" ? "gone" : "unwatchable");
     });
     child.once("exit", () => {
       if (this.child !== child) return;
-      // The helper died under us: start another and hand it every pending watch.
+      // The helper died under us: start another and hand it every pending watch (a few times, not in a loop).
       this.child = undefined;
+      if (++this.restarts > 5) this.broken = new Error("jobworker-pidwatch keeps dying");
       const pending = [...this.waiting.keys()];
-      if (pending.length > 0) for (const key of pending) this.helper().stdin.write(`${key}\n`);
+      for (const key of pending) {
+        const next = this.helper();
+        if (next) next.stdin.write(`${key}\n`);
+        else this.settle(key, "unwatchable");
+      }
     });
     child.stdin.on("error", () => {}); // EPIPE if it died: its exit handler re-registers
     this.child = child;

@@ -59,6 +59,8 @@ export interface ExitInfo {
   /** Why some output could not be written (a full disk...), if it could not. */
   writeError?: string;
   execError?: string;
+  /** The monitor killed what ran as the job's uid and removed its working directory. */
+  cleaned: boolean;
 }
 
 /** The uid (or gid) is already someone's: pick another and try again. */
@@ -125,6 +127,7 @@ export async function readExitFile(jobDir: string): Promise<ExitInfo | undefined
     droppedBytes: Number(f.dropped_bytes ?? 0),
     writeError: f.write_error,
     execError: f.exec_error,
+    cleaned: f.cleaned !== "0",
   };
 }
 

@@ -64,6 +64,10 @@ export interface JobRecord {
   gid?: number;
   /** The uid and gid were allocated to this job alone (from the agent's uid range). */
   ownUid?: boolean;
+  /** Its working directory could not be removed when it ended: its uid stays taken until it is. */
+  workDirLeft?: boolean;
+  /** A Stop under way (saved, so that an agent restart does not forget it): killAt is epoch ms. */
+  stopRequest?: { reason: JobReason; message: string; killAt: number };
   /** The job's monitor (jobworker-monitor): pid and start time identify it across pid reuse. */
   monitorPid?: number;
   monitorStartTicks?: string;

@@ -12,12 +12,12 @@ export async function recoverJobs(ctx: RunnerContext, pool: UidPool | undefined,
   const records = await ctx.store.loadAll((id, err) => ctx.logger?.error({ jobId: id, err }, "job record unreadable; left on disk untouched"));
   const runners: JobRunner[] = [];
   for (const record of records) {
+    // Its uid stays taken until the job has ended and its files are gone.
+    if (record.ownUid && record.uid !== undefined && (!isFinal(record.state) || record.workDirLeft)) pool?.markUsed(record.uid);
     if (isFinal(record.state)) {
       runners.push(await JobRunner.finished(ctx, record));
       continue;
     }
-    // Its uid stays taken until the job has ended and its files are gone.
-    if (record.ownUid && record.uid !== undefined) pool?.markUsed(record.uid);
     countRunning(record.id);
     const runner = await JobRunner.attach(ctx, record);
     await runner.settled(); // what happened while no agent ran is recorded before the agent serves

@@ -14,12 +14,19 @@ export interface Credentials {
  */
 export async function resolveUser(spec: string, passwdPath = "/etc/passwd"): Promise<Credentials> {
   const numeric = /^(\d+):(\d+)$/.exec(spec);
-  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2]), name: spec };
+  if (numeric) return checked({ uid: Number(numeric[1]), gid: Number(numeric[2]), name: spec });
   for (const line of (await readFile(passwdPath, "utf8")).split("\n")) {
     const [name, , uid, gid] = line.split(":");
-    if (name === spec && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid), name };
+    if (name === spec && uid !== undefined && gid !== undefined) return checked({ uid: Number(uid), gid: Number(gid), name });
   }
   throw new Error(`run-as user "${spec}" not found in ${passwdPath} (use a name from it, or "uid:gid")`);
+}
+
+/** Root is not an unprivileged user (root jobs are jobs.allowRootJobs); 2^32-1 is (uid_t)-1, "no change". */
+function checked(user: Credentials): Credentials {
+  const bad = (id: number) => id === 0 || id >= 2 ** 32 - 1;
+  if (bad(user.uid) || bad(user.gid)) throw new Error(`run-as user "${user.name}" must be unprivileged: uid and gid between 1 and 4294967294`);
+  return user;
 }
 
 /**

@@ -10,7 +10,7 @@
 // Everything but work/ belongs to the agent's user, mode 0600 (directories
 // 0711: traversable, so that a job reaches its work/, not listable).
 // Modes are set explicitly, whatever the agent's umask.
-import { chmod, chown, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { chmod, chown, mkdir, open, readdir, readFile, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobRecord } from "./record.js";
 import { isJobId } from "./ids.js";
@@ -41,11 +41,16 @@ export class JobStore {
     await chmod(this.root, 0o711);
   }
 
-  /** The job's directory; its work/ belongs to the user the job runs as. */
+  /**
+   * The job's directory; its work/ belongs to the user the job runs as. With
+   * another user, the directory is the agent's with the job's group, 0710: the
+   * job passes through to work/, other jobs cannot even look at its files' names.
+   */
   async create(id: string, owner?: { uid: number; gid: number }): Promise<void> {
     try {
-      await mkdir(this.jobDir(id), { mode: 0o711 });
-      await chmod(this.jobDir(id), 0o711);
+      await mkdir(this.jobDir(id), { mode: 0o700 });
+      if (owner) await chown(this.jobDir(id), process.getuid?.() ?? 0, owner.gid);
+      await chmod(this.jobDir(id), owner ? 0o710 : 0o711);
       await mkdir(this.workDir(id), { mode: 0o700 });
       await chmod(this.workDir(id), 0o700);
       if (owner) await chown(this.workDir(id), owner.uid, owner.gid);
@@ -68,6 +73,11 @@ export class JobStore {
     return next;
   }
 
+  /** Resolves once every save made so far has landed (or failed). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.pending.values()]);
+  }
+
   /** Every readable record; unreadable ones are reported, not fatal. */
   async loadAll(onError: (id: string, err: unknown) => void): Promise<JobRecord[]> {
     const records: JobRecord[] = [];
@@ -82,9 +92,23 @@ export class JobStore {
     return records;
   }
 
+  /**
+   * Removes a finished job's files. Never a recursive removal as root through
+   * work/, which a job's user owned (a planted symlink swapped in mid-walk would
+   * turn it against the agent's files): work/ must be gone already (the monitor
+   * removes it, as the job's user); if it is not, this throws and leaves the job.
+   */
   async remove(id: string): Promise<void> {
     await this.pending.get(id)?.catch(() => {});
-    await rm(this.jobDir(id), { recursive: true, force: true });
+    const dir = this.jobDir(id);
+    await rmdir(this.workDir(id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw new Error(`the working directory of job ${id} is not empty; not removing it as the agent`);
+    });
+    const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
+    for (const name of names) await rm(join(dir, name), { force: true }); // root's own files only: no recursion
+    await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
   }
 
   /** Never half-written: a failed write leaves the previous record in place (and no temporary file). */

@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc-stat.h"
+
 #define REPORT_FD 3
 #define CHUNK (1 << 20)
 
@@ -109,7 +111,8 @@ static long parse_number(const char *text, const char *what) {
   char *end = NULL;
   errno = 0;
   long long v = strtoll(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || v < 0) die("usage: bad %s '%s'", what, text);
+  /* (uid_t)-1 would make setresuid a no-op: the job would stay root. */
+  if (errno != 0 || end == text || *end != '\0' || v < 0 || v >= 4294967295LL) die("usage: bad %s '%s'", what, text);
   return (long)v;
 }
 
@@ -166,16 +169,13 @@ static int write_file(const char *path, const char *text) {
   return rc;
 }
 
-/* JOBDIR/name replaced atomically: temporary file, fsync, rename, fsync of the directory. */
-static int write_atomically(const char *job_dir, const char *name, const char *text) {
+/* JOBDIR/.name.tmp, written and open at fd, becomes JOBDIR/name: fsync, rename, fsync of the directory. */
+static int publish(const char *job_dir, int fd, const char *name) {
   char tmp[PATH_MAX], final[PATH_MAX];
   snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job_dir, name);
   snprintf(final, sizeof final, "%s/%s", job_dir, name);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return -1;
-  if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+  if (fsync(fd) < 0) {
     close(fd);
-    unlink(tmp);
     return -1;
   }
   close(fd);
@@ -188,24 +188,18 @@ static int write_atomically(const char *job_dir, const char *name, const char *t
   return 0;
 }
 
-/* Field 22 of /proc/PID/stat: with the pid it names one process across pid reuse. */
-static unsigned long long start_ticks(pid_t pid) {
-  char path[64], buf[2048];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char *p = strrchr(buf, ')');
-  if (!p) return 0;
-  p += 2; /* field 3 */
-  for (int field = 3; field < 22 && p; field++) {
-    p = strchr(p, ' ');
-    if (p) p++;
+/* JOBDIR/name replaced atomically. */
+static int write_atomically(const char *job_dir, const char *name, const char *text) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job_dir, name);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  if (write_all(fd, text, strlen(text)) < 0) {
+    close(fd);
+    unlink(tmp);
+    return -1;
   }
-  return p ? strtoull(p, NULL, 10) : 0;
+  return publish(job_dir, fd, name);
 }
 
 static long long now_ms(void) {
@@ -258,19 +252,9 @@ static int reserve_exit_file(const char *job_dir) {
 
 /* Writes the end into the reserved file (no new blocks needed), then renames it into place. */
 static int write_exit_file(const char *job_dir, int fd, const char *text) {
-  char tmp[PATH_MAX], final[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s/.exit.tmp", job_dir);
-  snprintf(final, sizeof final, "%s/exit", job_dir);
   size_t n = strlen(text);
-  if (pwrite(fd, text, n, 0) != (ssize_t)n || ftruncate(fd, (off_t)n) < 0 || fsync(fd) < 0) return -1;
-  close(fd);
-  if (rename(tmp, final) < 0) return -1;
-  int dir = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
-  return 0;
+  if (pwrite(fd, text, n, 0) != (ssize_t)n || ftruncate(fd, (off_t)n) < 0) return -1;
+  return publish(job_dir, fd, "exit");
 }
 
 static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_size, int *exit_fd) {
@@ -307,7 +291,8 @@ static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_
 /* In the forked child: becomes the job, then execs its command. Never returns. */
 static void become_job(const struct options *o, int out_w, int status_w, const char *old_oom, const sigset_t *mask) {
   if (setsid() < 0) child_fail(status_w, "setsid: %s", strerror(errno));
-  signal(SIGPIPE, SIG_DFL);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL); /* the monitor ignores SIGPIPE and SIGHUP; the job must not */
   sigprocmask(SIG_UNBLOCK, mask, NULL);
   if (old_oom[0]) write_file("/proc/self/oom_score_adj", old_oom);
   /* First, so that every later step and the command itself are accounted to the job. */
@@ -329,6 +314,9 @@ static void become_job(const struct options *o, int out_w, int status_w, const c
   }
   if (o->uid >= 0 && setresuid((uid_t)o->uid, (uid_t)o->uid, (uid_t)o->uid) < 0)
     child_fail(status_w, "setuid %ld: %s", o->uid, strerror(errno));
+  /* A uid of its own is only worth having if no job can take another's: a setuid binary
+   * that one job leaves behind must not hand its uid (or file capabilities) to a later job. */
+  if (o->own_ids && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(status_w, "no_new_privs: %s", strerror(errno));
   if (chdir(o->work_dir) < 0) child_fail(status_w, "chdir %s: %s", o->work_dir, strerror(errno));
   /* A job sees exactly fds 0, 1 and 2: everything else closes at exec (the status pipe only then). */
   if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0) {
@@ -411,10 +399,14 @@ static const char *signal_name(int sig) {
   return name;
 }
 
+#define MAX_DEPTH 32
+
 /* Removes what is inside the directory open at dirfd, without following any
- * symlink the job planted (every step is relative to an fd, O_NOFOLLOW). */
-static void empty_dir(int dirfd, int depth) {
-  if (fchmod(dirfd, 0700) < 0 && errno != EPERM) { /* a job may have made its own directories read-only */
+ * symlink the job planted (every step is relative to an fd, O_NOFOLLOW). A
+ * directory deeper than MAX_DEPTH is moved up into the top directory (top_fd)
+ * for a later pass, so a tree of any depth is removed with few descriptors. */
+static void empty_dir(int top_fd, int dirfd, int depth, unsigned *moved) {
+  if (fchmod(dirfd, 0700) < 0) { /* a job may have made its own directories read-only; not ours to fix if it fails */
   }
   DIR *dir = fdopendir(dirfd);
   if (!dir) {
@@ -425,21 +417,44 @@ static void empty_dir(int dirfd, int depth) {
   while ((e = readdir(dir))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
     if (unlinkat(dirfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM)) continue;
-    if (depth > 256) continue; /* deeper than any job needs: left for the agent's own removal */
+    if (depth >= MAX_DEPTH) {
+      char name[64];
+      snprintf(name, sizeof name, ".jobworker-deep-%u", (*moved)++);
+      renameat(dirfd, e->d_name, top_fd, name);
+      continue;
+    }
     int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0 && errno == EACCES && fchmodat(dirfd, e->d_name, 0700, 0) == 0)
       sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0) continue;
-    empty_dir(sub, depth + 1);
+    empty_dir(top_fd, sub, depth + 1, moved);
     unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
   }
   closedir(dir);
 }
 
+/* As the job's user: the work directory emptied, pass after pass, until nothing is left (or nothing more goes). */
+static void empty_work_dir(const char *work_dir) {
+  chmod(work_dir, 0700); /* the job owns it and may have taken its own permissions away */
+  int top = open(work_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (top < 0) return;
+  unsigned moved = 0, before;
+  for (int pass = 0; pass < 100000; pass++) {
+    before = moved;
+    int fd = dup(top);
+    if (fd < 0) break;
+    lseek(fd, 0, SEEK_SET);
+    empty_dir(top, fd, 0, &moved);
+    if (moved == before) break; /* nothing was moved up: this pass went to the bottom */
+  }
+  close(top);
+}
+
 /* After the job: as the job's user (never root, so a planted symlink or a
  * crafted tree gains nothing), kill every process left running as its own uid
- * and empty its working directory; then, as root, remove the directory itself. */
-static void clean_up(const struct options *o) {
+ * and empty its working directory; then, as root, remove the directory itself.
+ * Returns 1 when the directory is gone. */
+static int clean_up(const struct options *o) {
   pid_t p = fork();
   if (p == 0) {
     if (o->gid >= 0 && (setgroups(0, NULL) < 0 || setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) < 0)) _exit(1);
@@ -449,12 +464,12 @@ static void clean_up(const struct options *o) {
       kill(-1, SIGKILL);
       kill(-1, SIGKILL);
     }
-    int fd = open(o->work_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) empty_dir(fd, 0);
+    empty_work_dir(o->work_dir);
     _exit(0);
   }
   if (p > 0) waitpid(p, NULL, 0);
-  rmdir(o->work_dir);
+  if (rmdir(o->work_dir) == 0 || errno == ENOENT) return 1;
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -465,10 +480,8 @@ int main(int argc, char **argv) {
   if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
     for (int fd = 4; fd < 65536; fd++) close(fd);
   parse(argc, argv, &o);
-  if (o.cleanup_only) { /* for a job whose monitor is gone: the agent asks for its cleanup */
-    clean_up(&o);
-    return 0;
-  }
+  if (o.cleanup_only) /* for a job whose monitor is gone, or one whose cleanup failed: the agent asks for it */
+    return clean_up(&o) ? 0 : 1;
 
   /* The agent's child exits at once: the monitor is nobody's child but init's (or a subreaper's). */
   pid_t monitor = fork();
@@ -513,12 +526,17 @@ int main(int argc, char **argv) {
 
   char report[2048];
   snprintf(report, sizeof report, "monitor_pid=%d\nmonitor_start=%llu\njob_pid=%d\njob_start=%llu\n%s%s%s",
-           (int)getpid(), start_ticks(getpid()), (int)job, start_ticks(job),
+           (int)getpid(), proc_start_ticks(getpid(), NULL), (int)job, proc_start_ticks(job, NULL),
            got ? "exec_error=" : "", exec_error, got ? "\n" : "");
   if (write_atomically(o.job_dir, "monitor", report) < 0) {
     /* Without this file no later agent could find the job: it must not run unaccounted for. */
+    int err = errno;
     kill(-job, SIGKILL);
-    die("write %s/monitor: %s", o.job_dir, strerror(errno));
+    struct ending gone = {0};
+    reap(job, o.job_cgroup, &gone); /* the cgroup too, while the zombie holds the pid */
+    if (!gone.exited) waitpid(job, NULL, 0);
+    clean_up(&o);
+    die("write %s/monitor: %s", o.job_dir, strerror(err));
   }
   dprintf(REPORT_FD, "%s", report);
   close(REPORT_FD);
@@ -540,7 +558,8 @@ int main(int argc, char **argv) {
     if (poll(fds, 2, timeout) < 0 && errno != EINTR) break;
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       enum drained d;
-      while ((d = drain_once(out_pipe[0], &c, o.cap, buf)) == DRAINED_SOME) {
+      int rounds = 0; /* bounded, so that a writer faster than the disk cannot keep SIGCHLD waiting */
+      while ((d = drain_once(out_pipe[0], &c, o.cap, buf)) == DRAINED_SOME && ++rounds < 64) {
       }
       if (d == DRAINED_EOF) pipe_open = 0;
     }
@@ -554,14 +573,19 @@ int main(int argc, char **argv) {
     }
   }
   reap(job, o.job_cgroup, &end);
-  clean_up(&o);
+  if (!end.exited) { /* the loop gave up (poll failed): the job must not outlive its monitor */
+    kill(-job, SIGKILL);
+    waitpid(job, &end.status, 0);
+    end.exited = 1;
+  }
+  int cleaned = clean_up(&o);
   reap(job, o.job_cgroup, &end);
 
   char text[2048];
   int code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;
   const char *sig = WIFSIGNALED(end.status) ? signal_name(WTERMSIG(end.status)) : "";
-  snprintf(text, sizeof text, "exit_code=%d\nsignal=%s\nend_time_ms=%lld\noutput_bytes=%llu\ndropped_bytes=%llu\n%s%s%s%s%s%s",
-           got ? -1 : code, got ? "" : sig, now_ms(), c.written, c.dropped,
+  snprintf(text, sizeof text, "exit_code=%d\nsignal=%s\nend_time_ms=%lld\noutput_bytes=%llu\ndropped_bytes=%llu\ncleaned=%d\n%s%s%s%s%s%s",
+           got ? -1 : code, got ? "" : sig, now_ms(), c.written, c.dropped, cleaned,
            c.write_error[0] ? "write_error=" : "", c.write_error, c.write_error[0] ? "\n" : "",
            got ? "exec_error=" : "", exec_error, got ? "\n" : "");
   /* No fsync of the output: it would hold the end back by as long as the disk takes to

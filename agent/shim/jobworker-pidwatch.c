@@ -8,8 +8,10 @@
  * pidfd is known to name that very process).
  *
  * stdin:  one line per process to watch: "<pid> <start ticks>"
- * stdout: one line per watched process once it is gone: "<pid> <start ticks>"
- *         (at once if it was already gone, or is another process by now)
+ * stdout: one line per watched process once it is gone: "<pid> <start ticks> gone"
+ *         (at once if it was already gone, or is another process by now), or
+ *         "<pid> <start ticks> error" if it cannot be watched (no pidfd: EMFILE...);
+ *         the agent then has to find out another way.
  * It exits when stdin closes (the agent is gone).
  */
 #define _GNU_SOURCE
@@ -22,6 +24,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "proc-stat.h"
+
 #define MAX_WATCHED 65536
 
 struct watched {
@@ -33,39 +37,25 @@ static struct pollfd fds[MAX_WATCHED + 1];
 static struct watched who[MAX_WATCHED + 1];
 static int count = 1; /* fds[0] is stdin */
 
+/* The start time of a live process; 0 when it is gone or a zombie (a zombie has died: its monitor work is over). */
 static unsigned long long start_ticks(int pid) {
-  char path[64], buf[2048];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char *p = strrchr(buf, ')');
-  if (!p) return 0;
-  p += 2;
-  for (int field = 3; field < 22 && p; field++) {
-    p = strchr(p, ' ');
-    if (p) p++;
-  }
-  /* A zombie has died already: its monitor work is over. */
-  char state = buf[(strrchr(buf, ')') - buf) + 2];
-  if (state == 'Z' || state == 'X') return 0;
-  return p ? strtoull(p, NULL, 10) : 0;
+  char state = 0;
+  unsigned long long ticks = proc_start_ticks(pid, &state);
+  return state == 'Z' || state == 'X' ? 0 : ticks;
 }
 
-static void gone(int pid, unsigned long long start) {
-  printf("%d %llu\n", pid, start);
+static void tell(int pid, unsigned long long start, const char *what) {
+  printf("%d %llu %s\n", pid, start, what);
   fflush(stdout);
 }
 
 static void watch(int pid, unsigned long long start) {
+  if (count > MAX_WATCHED) return tell(pid, start, "error");
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (fd < 0 || start_ticks(pid) != start || count > MAX_WATCHED) {
-    if (fd >= 0) close(fd);
-    gone(pid, start);
-    return;
+  if (fd < 0) return tell(pid, start, errno == ESRCH ? "gone" : "error");
+  if (start_ticks(pid) != start) { /* another process by now, or a zombie: ours has ended */
+    close(fd);
+    return tell(pid, start, "gone");
   }
   fds[count] = (struct pollfd){.fd = fd, .events = POLLIN};
   who[count] = (struct watched){pid, start};
@@ -84,7 +74,7 @@ int main(void) {
     for (int i = count - 1; i >= 1; i--) {
       if (!fds[i].revents) continue;
       close(fds[i].fd);
-      gone(who[i].pid, who[i].start);
+      tell(who[i].pid, who[i].start, "gone");
       fds[i] = fds[count - 1];
       who[i] = who[count - 1];
       count--;

@@ -100,6 +100,14 @@ describe("cgroup v2 modules (fake cgroupfs)", () => {
       expect(readFileSync(join(root, "jobs/cgroup.subtree_control"), "utf8")).to.equal("+cpu +memory +io +pids");
     });
 
+    it("started in <root>/agent (systemd DelegateSubgroup=agent, or again in-process) it takes <root>, not <root>/agent", async () => {
+      const files = fixture("cgroup2", "cpuset cpu io memory hugetlb pids rdma misc\n");
+      seed(join(dir.path, "cg"), "system.slice/jobagent.service/agent", { "cgroup.procs": "4242\n" });
+      writeFileSync(files.procSelfCgroup, "0::/system.slice/jobagent.service/agent\n");
+      const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files, pid: 4242 });
+      expect(setup).to.include({ mode: "v2", root: "system.slice/jobagent.service", monitors: "system.slice/jobagent.service/monitors" });
+    });
+
     it("on cgroup v1 or hybrid hosts: unavailable, saying why", async () => {
       const files = fixture("tmpfs", "");
       const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files });

@@ -238,6 +238,22 @@ describe("JobManager (real child processes)", () => {
     expect(groupMembers(orphan.pid!)).to.deep.equal([]);
   });
 
+  it("a stop under way when the agent goes away is finished by the next one: SIGKILL when due, recorded Stopped", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "trap 'echo term' TERM; while :; do sleep 0.1; done"]);
+    const stopping = manager.stop(id, 1500).catch(() => undefined); // never settles here: this agent goes away first
+    // The SIGTERM arrived (the shell says so, and that its sleep was terminated); the job ignores it.
+    let seen = "";
+    const reader = manager.output(id);
+    while (!seen.includes("term\n")) seen += (await reader.next()).value?.toString() ?? "";
+    await reader.return(undefined);
+    await manager.close();
+    manager = await JobManager.open(options(dir.path));
+    const final = await manager.wait(id);
+    expect(final).to.include({ state: "STOPPED", reason: "Stopped", signal: "SIGKILL" });
+    expect(final.stopRequest).to.equal(undefined);
+    void stopping;
+  });
+
   it("garbage-collects the oldest finished jobs past the retention count", async () => {
     await manager.shutdown(0);
     manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 2, maxAgeMs: 3600_000 } }));

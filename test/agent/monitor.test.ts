@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_MONITOR_PATH, readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorSpec } from "../../agent/jobs/monitor.js";
+import { MonitorWatch } from "../../agent/jobs/monitor-watch.js";
 import { isAlive } from "../helpers/proc.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -81,12 +82,17 @@ describe("jobworker-monitor", () => {
     expect(statSync(join(jobDir, "output")).size).to.equal(1000);
   });
 
-  it("runs as its own session leader, subreaper of the job's orphans, and exits once the job has ended", async () => {
-    const info = await startMonitor(spec("sh", ["-c", "sleep 0.2 & exit 0"]));
+  it("runs as its own session leader, reaps the job's orphans as their subreaper, and exits once the job has ended", async () => {
+    // The shell leaves a child behind (orphaned when the shell exits): it must become the monitor's, not init's.
+    const info = await startMonitor(spec("sh", ["-c", "sleep 1000 & echo $!"]));
     const fields = readFileSync(`/proc/${info.monitorPid}/stat`, "latin1").split(") ")[1].split(" ");
     expect(Number(fields[3])).to.equal(info.monitorPid); // session id (field 6)
+    expect(readFileSync(`/proc/${info.monitorPid}/status`, "utf8")).to.not.match(/^NoNewPrivs:\s+1/m);
     await exitOf(jobDir);
-    for (let i = 0; i < 200 && isAlive(info.monitorPid); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(isAlive(info.monitorPid)).to.equal(false);
+    const orphan = Number(readFileSync(join(jobDir, "output"), "utf8"));
+    expect(isAlive(orphan)).to.equal(false); // killed with the job's group when the shell ended, and reaped
+    const watch = new MonitorWatch();
+    expect(await watch.gone(info.monitorPid, info.monitorStartTicks)).to.equal("gone");
+    watch.close();
   });
 });

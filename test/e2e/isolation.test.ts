@@ -43,6 +43,11 @@ describe("jobs are kept apart by the kernel (a uid per job)", function () {
     expect(new Set([uid, Number(ids[1]), Number(ids[2])]).size).to.equal(3);
   });
 
+  it("runs jobs with no_new_privs (a setuid binary one job leaves gives a later job nothing) and no signal ignored", async () => {
+    const out = await run("alice", "grep -E '^(NoNewPrivs|SigIgn):' /proc/self/status");
+    expect(out.split("\n").filter(Boolean).map((l) => l.replace(/\s+/g, " "))).to.deep.equal(["SigIgn: 0000000000000000", "NoNewPrivs: 1"]);
+  });
+
   for (const victimOwner of ["bob", "alice"]) {
     it(`alice's job cannot kill, ptrace, read the environment or working directory of, or inject output into ${victimOwner}'s job`, async () => {
       const victim = await start(victimOwner, "sh", ["-c", "echo victim; exec sleep 1000"]);

@@ -15,9 +15,17 @@ import { isAlive } from "../helpers/proc.js";
 /** seq 1 N, as the job prints it. */
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join("");
 const FIRST_HALF = lines(1, 20000);
-const WHOLE = lines(1, 40000);
-/** Prints the first half, waits for ./go (the test creates it), prints the second half, then idles until stopped. */
-const TWO_HALVES = "seq 1 20000; while [ ! -e go ]; do sleep 0.05; done; seq 20001 40000; exec sleep 1000";
+/**
+ * Prints the first half, then counts on (a line per number, as fast as it can) until ./go
+ * appears (the test creates it after the restart), then prints "end" and idles until stopped:
+ * the output is written all through the restart, and what it must be is known from its last number.
+ */
+const TWO_HALVES = "seq 1 20000; i=20000; while [ ! -e go ]; do i=$((i+1)); echo $i; [ $((i % 500)) -eq 0 ] && sleep 0.01; done; echo end; exec sleep 1000";
+/** The whole output TWO_HALVES printed, given the reader's copy (whose last number says where it stopped). */
+const expectedOutput = (text: string) => {
+  const last = Number(/(\d+)\nend\n$/.exec(text)?.[1] ?? NaN);
+  return `${lines(1, last)}end\n`;
+};
 
 /** A follower that survives the agent going away: it resumes from its offset on whichever agent it is pointed at next. */
 class ResumingReader {
@@ -38,7 +46,9 @@ class ResumingReader {
         expect(Number(message.offset)).to.equal(this.length); // each message says where it starts: nothing skipped or repeated
         this.parts.push(message.output);
         this.length += message.output.length;
-        this.waiters = this.waiters.filter((w) => (this.length >= w.bytes ? (w.resolve(), false) : true));
+        const ready = this.waiters.filter((w) => this.length >= w.bytes);
+        this.waiters = this.waiters.filter((w) => this.length < w.bytes);
+        for (const w of ready) w.resolve(); // after the reassignment: a waiter may add another
       });
       stream.on("error", (err: grpc.ServiceError) => {
         client.close();
@@ -56,6 +66,14 @@ class ResumingReader {
   has(bytes: number): Promise<void> {
     if (this.length >= bytes) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
+  }
+
+  /** Resolves once what was read so far ends with `tail` (only the last messages are looked at). */
+  ends(tail: string): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (Buffer.concat(this.parts.slice(-2)).toString().endsWith(tail) ? resolve() : this.waiters.push({ bytes: this.length + 1, resolve: check }));
+      check();
+    });
   }
 
   text(): string {
@@ -109,14 +127,16 @@ describe("agent restart and crash", () => {
       const earlyDone = early.follow(agent);
 
       writeFileSync(join(workDir(agent, started.id), "go"), "");
-      await late.has(WHOLE.length);
-      await early.has(WHOLE.length);
+      await late.ends("end\n");
+      await early.ends("end\n");
       await call<object, object>(client(agent), "Stop", { jobID: started.jobID });
       expect(await lateDone).to.equal("end");
       expect(await earlyDone).to.equal("end");
-      expect(late.text()).to.equal(WHOLE);
-      expect(early.text()).to.equal(WHOLE);
-      expect(await status(agent, started.jobID)).to.include({ JobStatus: "STOPPED", reason: "Stopped", outputBytes: String(WHOLE.length) });
+      const whole = expectedOutput(late.text());
+      expect(whole.length).to.be.greaterThan(FIRST_HALF.length + 8); // it wrote on through the restart
+      expect(late.text()).to.equal(whole);
+      expect(early.text()).to.equal(whole);
+      expect(await status(agent, started.jobID)).to.include({ JobStatus: "STOPPED", reason: "Stopped", outputBytes: String(whole.length) });
       expect(isAlive(before.pid)).to.equal(false);
     }).timeout(60_000);
   }
@@ -178,11 +198,21 @@ describe("agent restart and crash", () => {
     expect(await status(agent, running.jobID)).to.include({ JobStatus: "STOPPED", reason: "AgentShutdown", signal: "SIGTERM" });
   });
 
-  it("the job's working directory is gone once it has ended (the monitor removes it)", async () => {
+  it("the job's working directory is gone once it has ended, however the job shaped it, and no planted link is followed", async () => {
     agent = await startTestAgent();
-    const started = await start(agent, "sh", ["-c", "mkdir -p a/b && touch a/b/c && ln -s / a/root && chmod 500 a"]);
-    await readOutput(client(agent), { jobID: started.jobID });
-    expect(existsSync(workDir(agent, started.id))).to.equal(false);
-    expect(execFileSync("ls", ["/"]).length).to.be.greaterThan(0); // the planted link was not followed
+    // Its own files elsewhere (which it could delete), linked from the work dir; a 100-level tree; no permissions left anywhere.
+    const script = [
+      "outside=$(mktemp -d /tmp/jobworker-keep-XXXXXX) && touch $outside/keep && ln -s $outside link && echo $outside",
+      "d=.; for i in $(seq 100); do mkdir $d/d; d=$d/d; done; touch $d/bottom",
+      "mkdir -p a/b && touch a/b/c && chmod 000 a/b a && chmod 000 .",
+    ].join("; ");
+    const started = await start(agent, "sh", ["-c", script]);
+    const outside = (await readOutput(client(agent), { jobID: started.jobID })).toString().trim();
+    try {
+      expect(existsSync(workDir(agent, started.id))).to.equal(false);
+      expect(existsSync(join(outside, "keep"))).to.equal(true);
+    } finally {
+      execFileSync("rm", ["-rf", outside]);
+    }
   });
 });

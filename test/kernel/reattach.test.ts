@@ -16,6 +16,16 @@ import { ALL_REFUSED, attackScript, buildPoke, readScript } from "../helpers/pok
 const MiB = 1024 * 1024;
 const CGROUP_MOUNT = "/sys/fs/cgroup";
 
+/** A job manager on the delegated cgroup v2 subtree, each job under a uid of its own from [first, last]. */
+function managerOptions(stateDir: string, cgroups: CgroupAvailable, uids: { first: number; last: number }): JobManagerOptions {
+  return {
+    stateDir, defaultGracePeriodMs: 1000, outputCapBytes: 64 * MiB, maxConcurrentJobs: 10,
+    retention: { maxFinishedJobs: 100, maxAgeMs: 3600_000 },
+    placement: new Placement({ cgroups, bestEffortLimits: false, swap: false, oomGroup: true }),
+    users: { kind: "perJob", pool: new UidPool(uids) },
+  };
+}
+
 /** Resolves once the file exists (inotify on its directory). */
 function appears(path: string): Promise<void> {
   return new Promise((resolve) => {
@@ -35,12 +45,7 @@ describe("cgroup v2: jobs outlive the agent", function () {
     if (setup.mode !== "v2") throw new Error(`cgroup v2 unavailable: ${setup.reason}`);
     cgroups = setup;
     state = tempDir();
-    options = {
-      stateDir: state.path, defaultGracePeriodMs: 1000, outputCapBytes: 64 * MiB, maxConcurrentJobs: 10,
-      retention: { maxFinishedJobs: 100, maxAgeMs: 3600_000 },
-      placement: new Placement({ cgroups, bestEffortLimits: false, swap: false, oomGroup: true }),
-      users: { kind: "perJob", pool: new UidPool({ first: 70500, last: 70599 }) },
-    };
+    options = managerOptions(state.path, cgroups, { first: 70500, last: 70599 });
   });
   afterEach(async () => {
     await manager?.shutdown(0);
@@ -108,12 +113,7 @@ describe("cgroup v2: a uid per job", function () {
     if (cgroups.mode !== "v2") throw new Error(`cgroup v2 unavailable: ${cgroups.reason}`);
     state = tempDir();
     tools = buildPoke();
-    manager = await JobManager.open({
-      stateDir: state.path, defaultGracePeriodMs: 1000, outputCapBytes: 64 * MiB, maxConcurrentJobs: 10,
-      retention: { maxFinishedJobs: 100, maxAgeMs: 3600_000 },
-      placement: new Placement({ cgroups, bestEffortLimits: false, swap: false, oomGroup: true }),
-      users: { kind: "perJob", pool: new UidPool({ first: 70900, last: 70901 }) },
-    });
+    manager = await JobManager.open(managerOptions(state.path, cgroups, { first: 70900, last: 70901 }));
   });
   after(async () => {
     await manager?.shutdown(0);
