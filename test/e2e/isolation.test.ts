@@ -2,14 +2,16 @@
 // only the API, keeps jobs apart. A job tries everything against another job
 // (of another owner, and of the same owner) and against the agent's files.
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
-import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { AGENT_MAIN, startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
 import { ALL_REFUSED, attackScript, buildPoke, readScript } from "../helpers/poke.js";
+import { tempDir } from "../helpers/tmp.js";
 
 describe("jobs are kept apart by the kernel (a uid per job)", function () {
   let agent: TestAgent;
@@ -69,5 +71,44 @@ describe("jobs are kept apart by the kernel (a uid per job)", function () {
     const out = await run("alice", readScript(tools.path, paths, join(agent.stateDir, "jobs")));
     expect(out.trim().split("\n")).to.deep.equal([...paths.map(() => "read: EACCES"), "list: denied"]);
     expect(readFileSync(join(dir, "output"), "utf8")).to.equal("secret\n");
+  });
+});
+
+describe("job users can reach their working directories (agent as root)", function () {
+  before(function () {
+    if (process.getuid?.() !== 0) this.skip();
+  });
+
+  it("under umask 077 the agent still sets its own modes, and jobs run in their work directories", async () => {
+    const old = process.umask(0o077); // inherited by the agent, spawned synchronously below
+    let agent: TestAgent | undefined;
+    try {
+      agent = await startTestAgent();
+    } finally {
+      process.umask(old);
+    }
+    try {
+      const client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
+      const { jobID } = await call<object, StartResponse__Output>(client, "Start", { commandName: "sh", arguments: ["-c", "touch made && ls"] });
+      expect((await readOutput(client, { jobID })).toString()).to.equal("made\n");
+      expect(await call(client, "QueryStatus", { jobID })).to.include({ JobStatus: "EXITED", exitCode: 0 });
+      client.close();
+    } finally {
+      await agent.stop();
+      agent.cleanup();
+    }
+  });
+
+  it("refuses to start, naming the directory, when a directory above the state directory keeps jobs out", async () => {
+    const parent = tempDir(); // mkdtemp: mode 0700
+    try {
+      const child = spawn(process.execPath, [AGENT_MAIN, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--state-dir", join(parent.path, "state")], { stdio: ["ignore", "pipe", "inherit"] });
+      let log = "";
+      child.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+      expect(await new Promise((resolve) => child.once("exit", resolve))).to.equal(1);
+      expect(log).to.include(`jobs cannot reach their working directories: ${parent.path}`).and.include("is mode 0700");
+    } finally {
+      parent.cleanup();
+    }
   });
 });
