@@ -116,8 +116,7 @@ async function checkCgroup2Mount(mountPoint: string, mountInfoPath: string): Pro
  * layout is the same whichever way the agent was started.
  */
 function delegatedRoot(own: string): string {
-  if (own === "agent") return "";
-  return own.endsWith("/agent") ? own.slice(0, -"/agent".length) : own;
+  return own.endsWith("/agent") ? own.slice(0, -"/agent".length) : own; // never the hierarchy's root itself
 }
 
 async function ownCgroup(procSelfCgroup: string): Promise<string> {

@@ -4,6 +4,7 @@
 // The manager above keeps the registry, admission and shutdown; the states
 // and their edges are drawn in lifecycle.ts.
 import { watch, type FSWatcher } from "node:fs";
+import { lstat } from "node:fs/promises";
 import type { Logger } from "pino";
 import { isFinal, transition, type JobReason, type JobState } from "./lifecycle.js";
 import { readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorInfo, type MonitorSpec } from "./monitor.js";
@@ -114,10 +115,11 @@ export class JobRunner {
     // Alive first, then the exit file: a monitor that writes it and exits in between is then seen to have ended, not lost.
     const alive = info !== undefined && isStillRunning(info.monitorPid, info.monitorStartTicks);
     const exit = await readExitFile(jobDir).catch(() => undefined);
+    runner.resumeStop(); // a Stop an earlier agent had under way is this job's stop, however it ended
     if (exit) runner.ending = runner.end(exit);
     else if (info && alive) {
       ctx.logger?.info({ jobId: record.id, monitorPid: info.monitorPid }, "reattached to a running job");
-      runner.resumeStop();
+      runner.resumeKill();
       runner.follow(info);
     } else runner.ending = runner.lose(info ? "its monitor is gone" : "its monitor never reported");
     return runner;
@@ -159,26 +161,29 @@ export class JobRunner {
       return this.snapshot();
     }
     const killAt = Date.now() + gracePeriodMs;
-    if (!this.stopping) {
-      this.stopping = { reason: why.reason ?? "Stopped", message: why.message ?? "stopped on request", killAt: Infinity };
-      if (gracePeriodMs > 0) await this.signal("SIGTERM");
-    }
+    const first = !this.stopping;
+    this.stopping ??= { reason: why.reason ?? "Stopped", message: why.message ?? "stopped on request", killAt: Infinity };
     if (killAt < this.stopping.killAt) {
-      this.scheduleKill(this.stopping, killAt);
-      // Saved, so that an agent restarting before the kill still kills, and records the stop as a stop.
+      // Saved before any signal, so that an agent restarting from here on still kills when due and records a stop.
       this.record.stopRequest = { reason: this.stopping.reason, message: this.stopping.message, killAt };
       await this.ctx.store.save(this.record).catch((err) => this.ctx.logger?.warn({ err, jobId: this.id }, "saving the stop request failed"));
+      this.scheduleKill(this.stopping, killAt);
     }
+    if (first && gracePeriodMs > 0) await this.signal("SIGTERM");
     await this.done;
     return this.snapshot();
   }
 
-  /** A Stop an earlier agent had under way: its SIGKILL comes when it was due (at once if overdue). */
+  /** A Stop an earlier agent had under way: the job's end is then recorded as that stop. */
   private resumeStop(): void {
     const request = this.record.stopRequest;
-    if (!request) return;
-    this.stopping = { reason: request.reason, message: request.message, killAt: Infinity };
-    this.scheduleKill(this.stopping, request.killAt);
+    if (request) this.stopping = { reason: request.reason, message: request.message, killAt: Infinity };
+  }
+
+  /** ...and, if the job still runs, its SIGKILL comes when it was due (at once if overdue). */
+  private resumeKill(): void {
+    const request = this.record.stopRequest;
+    if (request && this.stopping) this.scheduleKill(this.stopping, request.killAt);
   }
 
   /** Resolves once the end found at attach (ended while no agent ran, or lost) is recorded; at once for a job being followed. */
@@ -219,7 +224,10 @@ export class JobRunner {
     } catch (err) {
       this.ctx.logger?.error({ err, jobId: this.id }, "cannot watch the job directory (inotify watches exhausted?): its end is noticed when its monitor exits");
     }
-    void this.ctx.monitors.gone(monitor.monitorPid, monitor.monitorStartTicks).then((outcome) => this.monitorGone(monitor, outcome));
+    void this.ctx.monitors
+      .gone(monitor.monitorPid, monitor.monitorStartTicks)
+      .catch((): WatchOutcome => "unwatchable")
+      .then((outcome) => this.monitorGone(monitor, outcome));
     // Whatever happened before the watch was in place.
     void this.measure();
     void this.checkEnd(false);
@@ -280,7 +288,7 @@ export class JobRunner {
       else if (this.stopping) this.setEnd("STOPPED", this.stopping.reason, this.stopping.message);
       else if (oomKilled) this.setEnd("EXITED", "OOMKilled", "killed by the kernel's OOM killer: the job reached its memory limit");
       else this.setEnd("EXITED", exit.exitCode === 0 ? "Completed" : "Error");
-      if (!exit.cleaned) this.keepUid("its monitor");
+      if (!exit.cleaned || (await this.workDirExists())) this.keepUid("its monitor");
       if (exit.writeError) {
         const lost = `output incomplete: ${exit.writeError} (${exit.droppedBytes} bytes dropped)`;
         record.message = record.message ? `${record.message}; ${lost}` : lost;
@@ -299,8 +307,11 @@ export class JobRunner {
       await this.placed.kill().catch(() => {});
       const { usage } = await this.finishPlacement();
       if (usage) record.usage = usage;
-      const cleaned = await cleanUpAfter(this.ctx.monitorPath, { uid: record.uid, gid: record.gid, ownIds: record.ownUid }, this.ctx.store.workDir(this.id));
-      if (!cleaned) this.keepUid("the agent");
+      const cleaned = await cleanUpAfter(this.ctx.monitorPath, { uid: record.uid, gid: record.gid, ownIds: record.ownUid }, this.ctx.store.workDir(this.id)).catch((err) => {
+        this.ctx.logger?.error({ err, jobId: this.id }, "the cleanup after a lost job failed");
+        return false;
+      });
+      if (!cleaned || (await this.workDirExists())) this.keepUid("the agent");
       await this.measure();
       this.spool.close(this.spool.length, 0);
       record.endTime = new Date().toISOString();
@@ -319,6 +330,7 @@ export class JobRunner {
     } catch (err) {
       this.ctx.logger?.error({ err, jobId: this.id }, "recording the job's end failed");
       if (!isFinal(this.record.state)) this.setEnd("STOPPED", "Lost", `recording the end failed: ${(err as Error).message}`);
+      if (await this.workDirExists()) this.keepUid("the agent");
     }
     const record = this.record;
     delete record.stopRequest;
@@ -337,6 +349,11 @@ export class JobRunner {
       this.ctx.logger?.error({ err, jobId: this.id }, "cleaning up the job's cgroup failed");
       return { oomKilled: false };
     });
+  }
+
+  /** Whatever the cleanup said: a uid is free only once its job's working directory is really gone. */
+  private async workDirExists(): Promise<boolean> {
+    return lstat(this.ctx.store.workDir(this.id)).then(() => true, (err: NodeJS.ErrnoException) => err.code !== "ENOENT");
   }
 
   /** The job's working directory could not be removed: its uid stays taken until retention manages to. */

@@ -64,6 +64,8 @@ export interface StartOptions {
 }
 
 const GC_INTERVAL_MS = 60_000;
+/** After a finished job's files could not be removed. */
+const FORGET_RETRY_MS = 10 * 60_000;
 /** Tries with another uid when the monitor finds one taken by someone else (systemd's DynamicUser tries 100). */
 const UID_ATTEMPTS = 16;
 
@@ -79,6 +81,8 @@ export class JobManager {
   readonly placement: Placement;
   private readonly launching = new Set<Promise<JobRecord>>();
   private closing = false;
+  /** When to try again to remove finished jobs whose files could not be removed. */
+  private readonly retryForgetAt = new Map<string, number>();
   private gcTimer?: NodeJS.Timeout;
   private lock?: StateLock;
 
@@ -258,23 +262,31 @@ export class JobManager {
   }
 
   private gc(): void {
-    for (const id of expiredJobs([...this.runners.values()].map((r) => r.record), this.options.retention)) {
-      const runner = this.runners.get(id)!;
-      this.runners.delete(id);
-      void this.forget(runner.record).catch((err) => {
-        this.options.logger?.error({ err, jobId: id }, "removing a finished job failed; kept, tried again later");
-        if (!this.runners.has(id)) this.runners.set(id, runner);
-      });
+    const now = Date.now();
+    const candidates = [...this.runners.values()].map((r) => r.record).filter((r) => (this.retryForgetAt.get(r.id) ?? 0) <= now);
+    for (const id of expiredJobs(candidates, this.options.retention)) {
+      const runner = this.get(id);
+      this.runners.delete(id); // gone from the API at once; back if its files cannot be removed
+      void this.forget(runner.record)
+        .then(() => this.retryForgetAt.delete(id))
+        .catch((err) => {
+          // Kept (and its uid, if its files are still there); tried again later, not at every job's end.
+          this.options.logger?.error({ err, jobId: id }, "removing a finished job failed; kept, tried again in 10 minutes");
+          this.retryForgetAt.set(id, Date.now() + FORGET_RETRY_MS);
+          this.runners.set(id, runner);
+        });
     }
   }
 
   /** A finished job's files go; a working directory its monitor could not remove is tried again (as the job's user) first. */
   private async forget(record: JobRecord): Promise<void> {
     if (record.workDirLeft) {
+      // The uid is still this job's (workDirLeft keeps it taken): killing what runs as it can hit nothing else.
       const user = { uid: record.uid, gid: record.gid, ownIds: record.ownUid };
       if (!(await cleanUpAfter(this.ctx.monitorPath, user, this.store.workDir(record.id)))) {
         throw new Error(`the working directory of job ${record.id} still cannot be removed`);
       }
+      record.workDirLeft = false;
       if (record.ownUid) this.releaseUid(record.uid);
     }
     await this.store.remove(record.id);

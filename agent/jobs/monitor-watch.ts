@@ -12,8 +12,11 @@ export const DEFAULT_PIDWATCH_PATH = fileURLToPath(new URL("../../bin/jobworker-
 
 export type WatchOutcome = "gone" | "unwatchable";
 
+const BROKEN_COOLDOWN_MS = 30_000;
+
 export class MonitorWatch {
   private broken?: Error;
+  private brokenUntil = 0;
   private restarts = 0;
   private child?: ChildProcessByStdio<Writable, Readable, null>;
   private readonly waiting = new Map<string, (outcome: WatchOutcome) => void>();
@@ -47,6 +50,12 @@ export class MonitorWatch {
     this.waiting.clear();
   }
 
+  /** For a while (a transient EAGAIN or EMFILE may pass), watches fall back to the callers' own checks. */
+  private markBroken(err: Error): void {
+    this.broken = err;
+    this.brokenUntil = Date.now() + BROKEN_COOLDOWN_MS;
+  }
+
   private settle(key: string, outcome: WatchOutcome): void {
     const done = this.waiting.get(key);
     this.waiting.delete(key);
@@ -55,12 +64,20 @@ export class MonitorWatch {
 
   private helper(): ChildProcessByStdio<Writable, Readable, null> | undefined {
     if (this.child) return this.child;
-    if (this.broken) return undefined;
-    const child = spawn(this.helperPath, [], { stdio: ["pipe", "pipe", "inherit"] });
+    if (this.broken && Date.now() < this.brokenUntil) return undefined;
+    this.broken = undefined;
+    let child: ChildProcessByStdio<Writable, Readable, null>;
+    try {
+      child = spawn(this.helperPath, [], { stdio: ["pipe", "pipe", "inherit"] });
+      if (!child.stdin || !child.stdout) throw new Error("no pipes to jobworker-pidwatch (out of descriptors?)");
+    } catch (err) {
+      this.markBroken(err as Error);
+      return undefined;
+    }
     child.once("error", (err) => {
       // Not startable (missing binary, EAGAIN): every watch falls back to the caller's own checks.
-      this.broken = err;
       if (this.child === child) this.child = undefined;
+      this.markBroken(err);
       for (const key of [...this.waiting.keys()]) this.settle(key, "unwatchable");
     });
     child.unref();
@@ -73,7 +90,10 @@ export class MonitorWatch {
       if (this.child !== child) return;
       // The helper died under us: start another and hand it every pending watch (a few times, not in a loop).
       this.child = undefined;
-      if (++this.restarts > 5) this.broken = new Error("jobworker-pidwatch keeps dying");
+      if (++this.restarts > 5) {
+        this.restarts = 0;
+        this.markBroken(new Error("jobworker-pidwatch keeps dying"));
+      }
       const pending = [...this.waiting.keys()];
       for (const key of pending) {
         const next = this.helper();

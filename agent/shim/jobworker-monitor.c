@@ -208,32 +208,80 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The monitor's own placement and protection; none of it is inherited by the job. */
-/* A process whose real, effective, saved or filesystem uid is `uid`, or 0.
+/* A /proc/PID/status text of a live (not zombie) process with uid as its real, effective, saved or fs uid. */
+static int status_has_uid(const char *status, long uid) {
+  const char *state = strstr(status, "\nState:");
+  if (state) {
+    state += 7;
+    while (*state == ' ' || *state == '\t') state++;
+    if (*state == 'Z' || *state == 'X') return 0; /* it has died; only its parent's reaping is left */
+  }
+  const char *line = strstr(status, "\nUid:");
+  long ids[4];
+  if (!line || sscanf(line + 5, "%ld %ld %ld %ld", &ids[0], &ids[1], &ids[2], &ids[3]) != 4) return 0;
+  for (int i = 0; i < 4; i++)
+    if (ids[i] == uid) return 1;
+  return 0;
+}
+
+static int pid_runs_as(pid_t pid, long uid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  return status_has_uid(buf, uid);
+}
+
+/* Scans /proc for live processes running as uid: how many it found (it stops at the
+ * first unless kill_them; *first gets that one). With kill_them each gets SIGKILL
+ * through a pidfd opened before its uid is checked, so a reused pid is never hit.
  * (kill(-1, 0) as that uid cannot tell: Linux answers 0 when every target refuses.) */
-static pid_t process_running_as(long uid) {
+static int scan_uid(long uid, int kill_them, pid_t *first) {
   DIR *proc = opendir("/proc");
   if (!proc) return 0;
   struct dirent *e;
-  pid_t found = 0;
-  while (!found && (e = readdir(proc))) {
+  int found = 0;
+  while ((e = readdir(proc))) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    char path[PATH_MAX], buf[4096];
-    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (!kill_them) {
+      if (!pid_runs_as(pid, uid)) continue;
+      if (first) *first = pid;
+      found = 1;
+      break;
+    }
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0) continue;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (pid_runs_as(pid, uid)) {
+      syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+      found++;
+    }
     close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    char *line = strstr(buf, "\nUid:");
-    long ids[4];
-    if (line && sscanf(line + 5, "%ld %ld %ld %ld", &ids[0], &ids[1], &ids[2], &ids[3]) == 4)
-      for (int i = 0; i < 4; i++)
-        if (ids[i] == uid) found = (pid_t)atoi(e->d_name);
   }
   closedir(proc);
   return found;
+}
+
+static pid_t process_running_as(long uid) {
+  pid_t pid = 0;
+  return scan_uid(uid, 0, &pid) ? pid : 0;
+}
+
+/* SIGKILL, from root, to every process running as uid, round after round until a scan
+ * finds none (forks in flight are caught by the next round). -1 if some survive. */
+static int kill_all_of(long uid) {
+  for (int round = 0; round < 100; round++) {
+    if (scan_uid(uid, 1, NULL) == 0) return 0;
+    /* Reap what is ours (the subreaper inherits the job's orphans), so the next scan does not wait on zombies. */
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    usleep(1000);
+  }
+  return process_running_as(uid) ? -1 : 0;
 }
 
 /* The exit file's space, taken while the disk may still have some: a job that
@@ -257,6 +305,7 @@ static int write_exit_file(const char *job_dir, int fd, const char *text) {
   return publish(job_dir, fd, "exit");
 }
 
+/* The monitor's own placement and protection; none of it is inherited by the job. */
 static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_size, int *exit_fd) {
   char self[32];
   snprintf(self, sizeof self, "%d\n", (int)getpid());
@@ -364,6 +413,14 @@ static enum drained drain_once(int pipe_r, struct capture *c, unsigned long long
   return DRAINED_SOME;
 }
 
+/* cgroup.kill: SIGKILL to everything in the job's leaf, atomically, forks included. */
+static void kill_cgroup(const char *job_cgroup) {
+  if (!job_cgroup) return;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/cgroup.kill", job_cgroup);
+  write_file(path, "1");
+}
+
 struct ending {
   int status;
   int exited;
@@ -372,20 +429,19 @@ struct ending {
 /* Reaps every child (the subreaper inherits the job's orphans). When the job's
  * main process has ended, kills what it left behind while its zombie still holds
  * the pid, so the group and cgroup signalled are certainly the job's. */
-static void reap(pid_t job, const char *job_cgroup, struct ending *end) {
+static void reap(pid_t job, const struct options *o, struct ending *end) {
   for (;;) {
     siginfo_t info;
     memset(&info, 0, sizeof info);
     if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0) return;
     if (info.si_pid == job && !end->exited) {
       kill(-job, SIGKILL);
-      if (job_cgroup) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/cgroup.kill", job_cgroup);
-        write_file(path, "1");
-      }
+      kill_cgroup(o->job_cgroup);
       waitpid(job, &end->status, 0);
       end->exited = 1;
+      /* With a uid of its own, whatever escaped the group (setsid) is reached too (by pidfd: the
+       * job's pid is free now), so its output ends now, not after the drain timeout. */
+      if (o->own_ids && o->uid > 0) kill_all_of(o->uid);
     } else {
       waitpid(info.si_pid, NULL, 0);
     }
@@ -418,9 +474,17 @@ static void empty_dir(int top_fd, int dirfd, int depth, unsigned *moved) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
     if (unlinkat(dirfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM)) continue;
     if (depth >= MAX_DEPTH) {
+      /* Moving a directory to another parent needs write permission on it (its ".." changes). */
+      fchmodat(dirfd, e->d_name, 0700, 0);
       char name[64];
-      snprintf(name, sizeof name, ".jobworker-deep-%u", (*moved)++);
-      renameat(dirfd, e->d_name, top_fd, name);
+      for (int tries = 0; tries < 1000; tries++) {
+        snprintf(name, sizeof name, ".jobworker-deep-%u-%d", *moved, tries);
+        if (syscall(SYS_renameat2, dirfd, e->d_name, top_fd, name, 1U /* RENAME_NOREPLACE */) == 0) {
+          (*moved)++; /* counted only when it moved: a pass that moves nothing ends the cleanup */
+          break;
+        }
+        if (errno != EEXIST) break;
+      }
       continue;
     }
     int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -455,21 +519,23 @@ static void empty_work_dir(const char *work_dir) {
  * and empty its working directory; then, as root, remove the directory itself.
  * Returns 1 when the directory is gone. */
 static int clean_up(const struct options *o) {
+  /* Only a uid of the job's own: under a shared user this would reach other jobs. Root does
+   * the killing, so no process of the job can kill or stop the one cleaning up after it. */
+  if (o->own_ids && o->uid > 0 && kill_all_of(o->uid) < 0) return 0;
   pid_t p = fork();
+  if (p < 0) return 0;
   if (p == 0) {
     if (o->gid >= 0 && (setgroups(0, NULL) < 0 || setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) < 0)) _exit(1);
     if (o->uid >= 0 && setresuid((uid_t)o->uid, (uid_t)o->uid, (uid_t)o->uid) < 0) _exit(1);
-    /* Only a uid of the job's own: under a shared user this would reach other jobs. Twice, for forks in flight. */
-    if (o->own_ids && o->uid > 0) {
-      kill(-1, SIGKILL);
-      kill(-1, SIGKILL);
-    }
     empty_work_dir(o->work_dir);
     _exit(0);
   }
-  if (p > 0) waitpid(p, NULL, 0);
-  if (rmdir(o->work_dir) == 0 || errno == ENOENT) return 1;
-  return 0;
+  int status = 0;
+  while (waitpid(p, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 0;
+  if (o->own_ids && o->uid > 0 && process_running_as(o->uid)) return 0; /* something of the uid came back */
+  return rmdir(o->work_dir) == 0 || errno == ENOENT;
 }
 
 int main(int argc, char **argv) {
@@ -532,9 +598,8 @@ int main(int argc, char **argv) {
     /* Without this file no later agent could find the job: it must not run unaccounted for. */
     int err = errno;
     kill(-job, SIGKILL);
-    struct ending gone = {0};
-    reap(job, o.job_cgroup, &gone); /* the cgroup too, while the zombie holds the pid */
-    if (!gone.exited) waitpid(job, NULL, 0);
+    kill_cgroup(o.job_cgroup);
+    waitpid(job, NULL, 0);
     clean_up(&o);
     die("write %s/monitor: %s", o.job_dir, strerror(err));
   }
@@ -568,18 +633,19 @@ int main(int argc, char **argv) {
       while (read(sig_fd, &si, sizeof si) == sizeof si) {
       }
       int was = end.exited;
-      reap(job, o.job_cgroup, &end);
+      reap(job, &o, &end);
       if (end.exited && !was) drain_deadline = now_ms() + o.drain_ms;
     }
   }
-  reap(job, o.job_cgroup, &end);
+  reap(job, &o, &end);
   if (!end.exited) { /* the loop gave up (poll failed): the job must not outlive its monitor */
     kill(-job, SIGKILL);
+    kill_cgroup(o.job_cgroup);
     waitpid(job, &end.status, 0);
     end.exited = 1;
   }
   int cleaned = clean_up(&o);
-  reap(job, o.job_cgroup, &end);
+  reap(job, &o, &end);
 
   char text[2048];
   int code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;

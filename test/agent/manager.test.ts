@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JobManager, type JobManagerOptions } from "../../agent/jobs/manager.js";
 import { processStartTicks } from "../../agent/jobs/process.js";
@@ -252,6 +252,24 @@ describe("JobManager (real child processes)", () => {
     expect(final).to.include({ state: "STOPPED", reason: "Stopped", signal: "SIGKILL" });
     expect(final.stopRequest).to.equal(undefined);
     void stopping;
+  });
+
+  it("a job that ends of a stop's SIGTERM while no agent runs is recorded Stopped, not as a normal exit", async () => {
+    const { id } = await manager.start("a", "sh", ["-c", "trap 'echo term; while [ ! -e go ]; do sleep 0.05; done; exit 0' TERM; while :; do sleep 0.1; done"]);
+    void manager.stop(id, 60_000).catch(() => undefined); // this agent goes away before the job ends
+    let seen = "";
+    const reader = manager.output(id);
+    while (!seen.includes("term\n")) seen += (await reader.next()).value?.toString() ?? "";
+    await reader.return(undefined);
+    await manager.close();
+    writeFileSync(join(dir.path, "jobs", id, "work", "go"), "");
+    await new Promise<void>((resolve) => {
+      const exitFile = join(dir.path, "jobs", id, "exit");
+      const watcher = watch(join(dir.path, "jobs", id), () => existsSync(exitFile) && (watcher.close(), resolve()));
+      if (existsSync(exitFile)) (watcher.close(), resolve());
+    });
+    manager = await JobManager.open(options(dir.path));
+    expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Stopped", exitCode: 0 });
   });
 
   it("garbage-collects the oldest finished jobs past the retention count", async () => {

@@ -50,6 +50,13 @@ describe("jobs are kept apart by the kernel (a uid per job)", function () {
     expect(out.split("\n").filter(Boolean).map((l) => l.replace(/\s+/g, " "))).to.deep.equal(["SigIgn: 0000000000000000", "NoNewPrivs: 1"]);
   });
 
+  it("kills what a job left running under its uid when it ends, even a process that left its group (setsid)", async () => {
+    const out = await run("alice", "setsid sh -c 'echo $$ > escaped; exec sleep 1000' & while [ ! -s escaped ]; do sleep 0.01; done; cat escaped");
+    const escaped = out.trim().split("\n").map(Number);
+    expect(escaped.length).to.be.greaterThan(0);
+    for (const pid of escaped) expect(isAlive(pid), `pid ${pid}`).to.equal(false);
+  });
+
   for (const victimOwner of ["bob", "alice"]) {
     it(`alice's job cannot kill, ptrace, read the environment or working directory of, or inject output into ${victimOwner}'s job`, async () => {
       const victim = await start(victimOwner, "sh", ["-c", "echo victim; exec sleep 1000"]);

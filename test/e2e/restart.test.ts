@@ -203,7 +203,7 @@ describe("agent restart and crash", () => {
     // Its own files elsewhere (which it could delete), linked from the work dir; a 100-level tree; no permissions left anywhere.
     const script = [
       "outside=$(mktemp -d /tmp/jobworker-keep-XXXXXX) && touch $outside/keep && ln -s $outside link && echo $outside",
-      "d=.; for i in $(seq 100); do mkdir $d/d; d=$d/d; done; touch $d/bottom",
+      "d=.; for i in $(seq 100); do mkdir $d/d; d=$d/d; done; touch $d/bottom; chmod 000 $d",
       "mkdir -p a/b && touch a/b/c && chmod 000 a/b a && chmod 000 .",
     ].join("; ");
     const started = await start(agent, "sh", ["-c", script]);
