@@ -4,7 +4,8 @@ import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout.js";
-import { authservice, workerservice } from "../proto/load.js";
+import { AUTH_SERVICE_PROTO, authservice, WORKER_SERVICE_PROTO, workerservice } from "../proto/load.js";
+import { strictService } from "./api/strict-service.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { createGrpcServer } from "./api/grpc-server.js";
@@ -83,8 +84,9 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   const { users, tokens } = await authentication(settings, logger);
   const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens, users));
   const server = createGrpcServer(metrics.hooks);
-  server.addService(workerservice().WorkerService.service, workerServiceHandlers(service, rpc, metrics.hooks));
-  server.addService(authservice().AuthService.service, authServiceHandlers(users, tokens, rpc));
+  const rejected = (method: string, reason: string) => rpc.refused(method, reason);
+  server.addService(...strictService(workerservice().WorkerService.service, workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
+  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(users, tokens, rpc), AUTH_SERVICE_PROTO, rejected));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );

@@ -52,6 +52,12 @@ export class RpcContext {
     return caller;
   }
 
+  /** A request refused before any handler ran (not a well-formed message of its type). */
+  refused(method: string, reason: string): void {
+    this.metrics.rpcFinished(method, grpc.status[grpc.status.INVALID_ARGUMENT], 0);
+    this.logger.warn({ method, code: "INVALID_ARGUMENT", reason }, "malformed request refused");
+  }
+
   finish(log: CallLog, began: bigint, code: grpc.status, internal?: unknown): void {
     const seconds = Number(process.hrtime.bigint() - began) / 1e9;
     this.metrics.rpcFinished(log.method, grpc.status[code], seconds);

@@ -152,11 +152,15 @@ describe("jobagent end to end (mTLS on loopback)", function () {
   describe("status codes", () => {
     it("INVALID_ARGUMENT: malformed ids", async () => {
       await expectCode(status("admin", Buffer.alloc(0)), grpc.status.INVALID_ARGUMENT, /required/);
-      await expectCode(status("admin", Buffer.alloc(5)), grpc.status.INVALID_ARGUMENT, /UUID v4/);
-      await expectCode(status("admin", "not-a-uuid-not-a-uuid-not-a-uuid-xx"), grpc.status.INVALID_ARGUMENT, /UUID v4/);
-      // A UUID, but not version 4.
-      await expectCode(status("admin", "6f1c1f5e-4c1a-1d2b-9a7e-2b1a3c4d5e6f"), grpc.status.INVALID_ARGUMENT);
+      await expectCode(status("admin", Buffer.alloc(5)), grpc.status.INVALID_ARGUMENT, /must be a UUID as 16 raw bytes or 36 characters/);
+      await expectCode(status("admin", "not-a-uuid-not-a-uuid-not-a-uuid-xx"), grpc.status.INVALID_ARGUMENT, /must be a UUID/);
       await expectCode(readOutput(clients.admin, { jobID: Buffer.alloc(3) }), grpc.status.INVALID_ARGUMENT);
+    });
+
+    it("NOT_FOUND: a well-formed UUID of any version that names no job (16 random bytes, a version 1 text id)", async () => {
+      await expectCode(status("admin", Buffer.from("0123456789abcdef0123456789abcdef", "hex")), grpc.status.NOT_FOUND, /not found/);
+      await expectCode(status("admin", "6f1c1f5e-4c1a-1d2b-9a7e-2b1a3c4d5e6f"), grpc.status.NOT_FOUND, /not found/);
+      await expectCode(readOutput(clients.admin, { jobID: Buffer.alloc(16, 0xff) }), grpc.status.NOT_FOUND);
     });
 
     it("INVALID_ARGUMENT: empty command and oversize input, each limit", async () => {
