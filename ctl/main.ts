@@ -5,6 +5,7 @@
 import "./quiet-warnings.js";
 import { reportFailure } from "./errors.js";
 import { buildProgram } from "./program.js";
+import { rewriteSeedForms } from "./seed-forms.js";
 
 // A reader that goes away (`jobctl logs ID | head`) is not an error; without
 // a listener Node would crash with a stack trace on EPIPE.
@@ -13,7 +14,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await buildProgram().parseAsync(rewriteSeedForms(process.argv));
 } catch (err) {
   process.exitCode = reportFailure(err);
 }

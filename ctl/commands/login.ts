@@ -20,6 +20,7 @@ export function registerLogin(program: Command): void {
     .description("log in with a username and password; the token is stored in the context's user entry and sent on every call")
     .requiredOption("-u, --username <name>", "user to log in as")
     .option("-p, --password <password>", "the password (visible to others in ps; better typed at the prompt or piped on stdin)")
+    .option("--print-token", "print only the token on stdout (for scripts and seed 003's -t), instead of storing it")
     .addHelpText(
       "after",
       `
@@ -27,16 +28,21 @@ Examples:
   jobctl login -u alice                              # prompts for the password (no echo)
   printf '%s\\n' "$PASSWORD" | jobctl login -u alice   # one line from stdin when it is not a terminal
   jobctl --context prod login -u admin
+  JWT=$(jobctl login -u alice --print-token) && jobctl start -t "$JWT" -c uptime
   jobctl logout
 
 The token replaces the certificate's identity and role for calls from every context
 that uses this user entry (mutual TLS is still required). A failed login exits 3.`,
     )
-    .action(async (options: { username: string; password?: string }, command: Command) => {
+    .action(async (options: { username: string; password?: string; printToken?: boolean }, command: Command) => {
       const context = await contextFor(command);
       const files = await readTlsFiles(context);
       const password = options.password ?? (await readPassword("Password: "));
       const response = await login(context, files, options.username, password);
+      if (options.printToken) {
+        process.stdout.write(`${response.token}\n`);
+        return;
+      }
       await editConfigFile(context.userFile, (doc) => userBody(doc, context.userFile, context.userName).set("token", response.token));
       const expires = fromTimestamp(response.expiresAt);
       process.stdout.write(

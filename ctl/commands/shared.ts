@@ -9,6 +9,8 @@ import { pickJobId } from "../job-id.js";
 export interface GlobalOptions {
   config?: string;
   context?: string;
+  /** seed 003's -t: a token sent instead of the stored one. */
+  token?: string;
 }
 
 /** The config files the global --config (or $JOBCTL_CONFIG) selects. */
@@ -16,9 +18,13 @@ export function selectionFor(command: Command): ConfigSelection {
   return configSelection(command.optsWithGlobals<GlobalOptions>().config);
 }
 
-/** The context the global --context (or current-context) selects, resolved. */
-export function contextFor(command: Command): Promise<JobctlContext> {
-  return loadConfig(selectionFor(command), command.optsWithGlobals<GlobalOptions>().context);
+/** The context the global --context (or current-context) selects, resolved; with -t, that token instead of the stored one. */
+export async function contextFor(command: Command): Promise<JobctlContext> {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const context = await loadConfig(selectionFor(command), globals.context);
+  if (globals.token === undefined) return context;
+  if (!/^[\x21-\x7e]+$/.test(globals.token)) throw new InvalidArgumentError("-t: not a token (printable ASCII without spaces)");
+  return { ...context, token: globals.token };
 }
 
 /** Runs `run` with a client for the selected context, and closes the client after, so the process can exit. */

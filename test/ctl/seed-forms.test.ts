@@ -1,0 +1,74 @@
+// The seeds' command lines against the real agent: seed 000's `start <command>
+// -args ...` and `-j`, seed 003's `login -u -p`, `-t <JWT>`, `-c <command>`.
+import { expect } from "chai";
+import { rewriteSeedForms } from "../../ctl/seed-forms.js";
+import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { runJobctl } from "./run-jobctl.js";
+
+const UUID_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/;
+
+describe("the seeds' jobctl forms", () => {
+  describe("rewriting (unit)", () => {
+    const rewrite = (...args: string[]) => rewriteSeedForms(["node", "jobctl", ...args]).slice(2);
+    it("seed 000: start <command> -args a b -> start -- <command> a b, options before the command kept", () => {
+      expect(rewrite("start", "echo", "-args", "hello", "-n")).to.deep.equal(["start", "--", "echo", "hello", "-n"]);
+      expect(rewrite("--context", "alice", "start", "--grace", "5s", "sleep", "-args", "9")).to.deep.equal(["--context", "alice", "start", "--grace", "5s", "--", "sleep", "9"]);
+    });
+    it("seed 003: start -t JWT -c <command> -args a b, with -c anywhere before -args, and without -args", () => {
+      expect(rewrite("start", "-t", "X.Y.Z", "-c", "echo", "-args", "a", "b")).to.deep.equal(["start", "-t", "X.Y.Z", "--", "echo", "a", "b"]);
+      expect(rewrite("-t", "X.Y.Z", "start", "-c", "uptime")).to.deep.equal(["-t", "X.Y.Z", "start", "--", "uptime"]);
+    });
+    it("leaves jobctl's own forms and other verbs alone", () => {
+      expect(rewrite("start", "--", "echo", "-args")).to.deep.equal(["start", "--", "echo", "-args"]);
+      expect(rewrite("start", "echo", "hi")).to.deep.equal(["start", "echo", "hi"]);
+      expect(rewrite("stop", "-j", "x", "-args")).to.deep.equal(["stop", "-j", "x", "-args"]);
+    });
+  });
+
+  describe("against a real agent", function () {
+    let agent: TestAgent;
+    let passwords: Record<string, string>;
+    before(async () => {
+      agent = await startTestAgent();
+      const created = agent.logs.find((line) => line.msg === "development users created") as { users: { name: string; password: string }[] } | undefined;
+      if (!created) throw new Error("the agent logged no development users");
+      passwords = Object.fromEntries(created.users.map((user) => [user.name, user.password]));
+    });
+    after(async () => {
+      await agent.stop();
+      agent.cleanup();
+    });
+    const jobctl = (args: string[]) => runJobctl(["--config", agent.jobctlConfigPath, ...args], { env: { JOBCTL_CONFIG: undefined } });
+    const ok = async (args: string[]) => {
+      const run = await jobctl(args);
+      expect(run.code, run.stderr).to.equal(0);
+      return run.stdout;
+    };
+
+    it("seed 000: start <command> -args <arg1> <arg2>, then query and stream -j", async () => {
+      const started = await ok(["--context", "alice", "start", "echo", "-args", "hello", "-n", "world"]);
+      expect(started).to.match(UUID_LINE);
+      const id = started.trim();
+      expect(await ok(["--context", "alice", "stream", "-j", id])).to.equal("hello -n world\n");
+      expect(await ok(["--context", "alice", "query", "-j", id])).to.match(/Status:\s+EXITED/);
+    });
+
+    it("seed 003: login -u -p --print-token, then start -t JWT -c <command> -args, stream -t -j and stop -t -j act as that user", async () => {
+      const token = (await ok(["--context", "bob", "login", "-u", "alice", "-p", passwords.alice, "--print-token"])).trim();
+      expect(token.split(".")).to.have.length(3);
+      // From bob's certificate, with alice's token: the job is alice's.
+      const id = (await ok(["--context", "bob", "start", "-t", token, "-c", "sh", "-args", "-c", "echo started; exec sleep 600"])).trim();
+      expect(await ok(["--context", "alice", "query", "-j", id])).to.match(/Owner:\s+alice/);
+      const bobSees = await jobctl(["--context", "bob", "query", "-j", id]);
+      expect(bobSees.code).to.equal(4); // bob's own token-less identity cannot see alice's job
+      await ok(["--context", "bob", "stop", "-t", token, "-j", id]);
+      expect(await ok(["--context", "bob", "stream", "-t", token, "-j", id])).to.equal("started\n");
+    });
+
+    it("-t with a token the agent did not issue is refused (exit 3): the given token is what is sent", async () => {
+      const run = await jobctl(["--context", "alice", "start", "-t", "not.a.token", "-c", "true"]);
+      expect(run.code).to.equal(3);
+      expect(run.stderr).to.match(/UNAUTHENTICATED/);
+    });
+  });
+});
