@@ -225,15 +225,8 @@ static int status_has_uid(const char *status, long uid) {
 }
 
 static int pid_runs_as(pid_t pid, long uid) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  return status_has_uid(buf, uid);
+  char buf[4096];
+  return read_proc_file((int)pid, "status", buf, sizeof buf) > 0 && status_has_uid(buf, uid);
 }
 
 /* Scans /proc for live processes running as uid: how many it found (it stops at the

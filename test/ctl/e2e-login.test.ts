@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { parse } from "yaml";
-import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { devPasswords, startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { runJobctl, type JobctlRun } from "./run-jobctl.js";
 
 describe("jobctl login and tokens (real agent)", function () {
@@ -18,9 +18,7 @@ describe("jobctl login and tokens (real agent)", function () {
 
   before(async () => {
     agent = await startTestAgent();
-    const created = agent.logs.find((line) => line.msg === "development users created") as { users: { name: string; password: string }[] } | undefined;
-    if (!created) throw new Error("the agent logged no development users");
-    passwords = Object.fromEntries(created.users.map((user) => [user.name, user.password]));
+    passwords = devPasswords(agent);
   });
   after(async () => {
     await agent.stop();

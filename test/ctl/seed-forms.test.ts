@@ -2,7 +2,7 @@
 // -args ...` and `-j`, seed 003's `login -u -p`, `-t <JWT>`, `-c <command>`.
 import { expect } from "chai";
 import { rewriteSeedForms } from "../../ctl/seed-forms.js";
-import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { devPasswords, startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { runJobctl } from "./run-jobctl.js";
 
 const UUID_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/;
@@ -30,9 +30,7 @@ describe("the seeds' jobctl forms", () => {
     let passwords: Record<string, string>;
     before(async () => {
       agent = await startTestAgent();
-      const created = agent.logs.find((line) => line.msg === "development users created") as { users: { name: string; password: string }[] } | undefined;
-      if (!created) throw new Error("the agent logged no development users");
-      passwords = Object.fromEntries(created.users.map((user) => [user.name, user.password]));
+      passwords = devPasswords(agent);
     });
     after(async () => {
       await agent.stop();

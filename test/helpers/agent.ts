@@ -102,3 +102,10 @@ function waitForListening(
     });
   });
 }
+
+/** The development users' passwords, which the agent logs once, when it creates them on its first start. */
+export function devPasswords(agent: TestAgent): Record<string, string> {
+  const created = agent.logs.find((line) => line.msg === "development users created") as { users: { name: string; password: string }[] } | undefined;
+  if (!created) throw new Error("the agent logged no development users");
+  return Object.fromEntries(created.users.map((user) => [user.name, user.password]));
+}
