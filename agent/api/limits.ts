@@ -2,20 +2,9 @@
 // Oversize input is INVALID_ARGUMENT; requests over the gRPC message limit are
 // refused by grpc-js itself with RESOURCE_EXHAUSTED before they reach us.
 import { InvalidArgumentError } from "../errors.js";
+import { REQUEST_LIMITS } from "../../common/request-limits.js";
 
-export const REQUEST_LIMITS = Object.freeze({
-  /** Largest gRPC message the agent accepts (grpc-js's default). */
-  maxMessageBytes: 4 * 1024 * 1024,
-  /** Command name: PATH_MAX. */
-  maxCommandBytes: 4096,
-  maxArguments: 1024,
-  /** One argument: well under the kernel's MAX_ARG_STRLEN (128 KiB). */
-  maxArgumentBytes: 32 * 1024,
-  /** Command plus all arguments: well under ARG_MAX (2 MiB with the default stack limit). */
-  maxTotalArgvBytes: 256 * 1024,
-  /** Longest grace period a start or stop may ask for: one hour. */
-  maxGracePeriodMs: 3600_000,
-});
+export { REQUEST_LIMITS };
 
 export function validateCommand(command: string, args: string[]): void {
   if (command === "") throw new InvalidArgumentError("commandName is empty");

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { STOP_MARGIN_MS, type WorkerApi } from "../client.js";
 import { jobIdToWire } from "../job-id.js";
+import { REQUEST_LIMITS } from "../../common/request-limits.js";
 import { durationOption, jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
 
 interface StopOptions {
@@ -9,8 +10,8 @@ interface StopOptions {
   grace?: number;
 }
 
-/** The agent's longest grace period (agent/api/limits.ts): the deadline when the job's own is unknown. */
-const MAX_GRACE_MS = 3600_000;
+/** The agent's longest grace period: the deadline when the job's own is unknown. */
+const MAX_GRACE_MS = REQUEST_LIMITS.maxGracePeriodMs;
 
 export function registerStop(program: Command): void {
   jobIdArguments(program.command("stop"))
