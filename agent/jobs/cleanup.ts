@@ -11,6 +11,11 @@ export interface JobUser {
   ownIds?: boolean;
 }
 
+/** Who a finished job ran as, for its cleanup. */
+export function jobUserOf(record: { uid?: number; gid?: number; ownUid?: boolean }): JobUser {
+  return { uid: record.uid, gid: record.gid, ownIds: record.ownUid };
+}
+
 /** Resolves true when the working directory is gone, false when some of it could not be removed. */
 export function cleanUpAfter(monitorPath: string, user: JobUser, workDir: string): Promise<boolean> {
   const args = ["-C", "-d", workDir];

@@ -10,13 +10,13 @@ import { isFinal, transition, type JobReason, type JobState } from "./lifecycle.
 import { readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorInfo, type MonitorSpec } from "./monitor.js";
 import type { MonitorWatch, WatchOutcome } from "./monitor-watch.js";
 import { OutputSpool, type ReadOptions } from "./output-spool.js";
-import type { PlacedJob, Placement } from "./placement.js";
+import { NOTHING, type PlacedJob, type Placement } from "./placement.js";
 import { isSameProcess, isStillRunning, signalGroup } from "./process.js";
 import type { JobRecord } from "./record.js";
 import type { JobStore } from "./store.js";
 import type { CgroupStats } from "../cgroups/job-cgroup.js";
 import type { MetricsHooks } from "../metrics/hooks.js";
-import { cleanUpAfter } from "./cleanup.js";
+import { cleanUpAfter, jobUserOf } from "./cleanup.js";
 import { UnavailableError } from "../errors.js";
 
 /** What every runner shares: where jobs live and how they are placed, watched and reported. */
@@ -129,7 +129,7 @@ export class JobRunner {
   static async finished(ctx: RunnerContext, record: JobRecord): Promise<JobRunner> {
     const spool = await OutputSpool.finished(ctx.store.outputPath(record.id), record.outputDroppedBytes);
     record.outputBytes = spool.length;
-    const runner = new JobRunner(ctx, record, spool, { signal: async () => {}, kill: async () => {}, stats: async () => undefined, finish: async () => ({ oomKilled: false }) });
+    const runner = new JobRunner(ctx, record, spool, NOTHING);
     runner.resolveDone();
     return runner;
   }
@@ -296,18 +296,19 @@ export class JobRunner {
     });
   }
 
-  /** The monitor is gone and left no exit file: kill what is left of the job and say so. */
+  /**
+   * The monitor is gone and left no exit file: kill what is left of the job and
+   * say so. Callers read the exit file only after seeing the monitor gone (it
+   * writes the file before it exits), so its absence then is final.
+   */
   private async lose(why: string): Promise<void> {
-    // It may have ended after all: the monitor writes the exit file just before it exits.
-    const exit = await readExitFile(this.ctx.store.jobDir(this.id)).catch(() => undefined);
-    if (exit) return this.end(exit);
     await this.settle(async () => {
       const record = this.record;
       await this.signal("SIGKILL");
       await this.placed.kill().catch(() => {});
       const { usage } = await this.finishPlacement();
       if (usage) record.usage = usage;
-      const cleaned = await cleanUpAfter(this.ctx.monitorPath, { uid: record.uid, gid: record.gid, ownIds: record.ownUid }, this.ctx.store.workDir(this.id)).catch((err) => {
+      const cleaned = await cleanUpAfter(this.ctx.monitorPath, jobUserOf(record), this.ctx.store.workDir(this.id)).catch((err) => {
         this.ctx.logger?.error({ err, jobId: this.id }, "the cleanup after a lost job failed");
         return false;
       });

@@ -25,7 +25,7 @@ import type { UidPool } from "./uid-pool.js";
 import type { CgroupStats } from "../cgroups/job-cgroup.js";
 import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 import { isFinal } from "./lifecycle.js";
-import { cleanUpAfter } from "./cleanup.js";
+import { cleanUpAfter, jobUserOf } from "./cleanup.js";
 
 /** Who jobs run as: the agent's own user, one fixed user, or a uid of their own each. */
 export type JobUsers =
@@ -282,8 +282,7 @@ export class JobManager {
   private async forget(record: JobRecord): Promise<void> {
     if (record.workDirLeft) {
       // The uid is still this job's (workDirLeft keeps it taken): killing what runs as it can hit nothing else.
-      const user = { uid: record.uid, gid: record.gid, ownIds: record.ownUid };
-      if (!(await cleanUpAfter(this.ctx.monitorPath, user, this.store.workDir(record.id)))) {
+      if (!(await cleanUpAfter(this.ctx.monitorPath, jobUserOf(record), this.store.workDir(record.id)))) {
         throw new Error(`the working directory of job ${record.id} still cannot be removed`);
       }
       record.workDirLeft = false;

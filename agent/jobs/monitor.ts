@@ -13,7 +13,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
-import { FailedPreconditionError, ResourceExhaustedError } from "../errors.js";
+import { FailedPreconditionError } from "../errors.js";
+import { stateDirFull } from "./store.js";
 
 /** dist/agent/jobs/monitor.js -> dist/bin/jobworker-monitor, built by scripts/build-shim.mjs. */
 export const DEFAULT_MONITOR_PATH = fileURLToPath(new URL("../../bin/jobworker-monitor", import.meta.url));
@@ -102,7 +103,7 @@ function parseReport(text: string): MonitorInfo {
 /** A monitor that could not set the job up says why; the agent answers with the matching error. */
 function setupError(reason: string): Error {
   if (reason.startsWith("uid-in-use")) return new UidInUseError(reason);
-  if (/No space left on device|Disk quota exceeded/.test(reason)) return new ResourceExhaustedError(`the state directory is full: ${reason}`);
+  if (/No space left on device|Disk quota exceeded/.test(reason)) return stateDirFull(reason);
   if (reason.startsWith("monitor cgroup")) return new FailedPreconditionError(reason);
   return new Error(`the job monitor could not start the job: ${reason}`);
 }

@@ -35,7 +35,8 @@ export interface PlacedJob {
   finish(): Promise<{ usage?: JobUsage; oomKilled: boolean }>;
 }
 
-const NOTHING: PlacedJob = {
+/** A job with no cgroup: nothing to signal, measure or clean up beyond its process group. */
+export const NOTHING: PlacedJob = {
   signal: async () => {},
   kill: async () => {},
   stats: async () => undefined,

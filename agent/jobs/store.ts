@@ -134,5 +134,10 @@ export class JobStore {
 export function diskFull(err: unknown): ResourceExhaustedError | undefined {
   const code = (err as NodeJS.ErrnoException).code;
   if (code !== "ENOSPC" && code !== "EDQUOT") return undefined;
-  return new ResourceExhaustedError(`the state directory is full: ${(err as Error).message}`);
+  return stateDirFull((err as Error).message);
+}
+
+/** RESOURCE_EXHAUSTED for a full state directory, whoever found it full (the agent, or a job's monitor). */
+export function stateDirFull(detail: string): ResourceExhaustedError {
+  return new ResourceExhaustedError(`the state directory is full: ${detail}`);
 }

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, watch, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JobManager, type JobManagerOptions } from "../../agent/jobs/manager.js";
 import { processStartTicks } from "../../agent/jobs/process.js";
 import { JobStore } from "../../agent/jobs/store.js";
-import { collect, sleep, tempDir } from "../helpers/tmp.js";
+import { appears, collect, sleep, tempDir } from "../helpers/tmp.js";
 import { groupMembers, isAlive } from "../helpers/proc.js";
 
 async function becomesDead(pid: number): Promise<boolean> {
@@ -263,11 +263,7 @@ describe("JobManager (real child processes)", () => {
     await reader.return(undefined);
     await manager.close();
     writeFileSync(join(dir.path, "jobs", id, "work", "go"), "");
-    await new Promise<void>((resolve) => {
-      const exitFile = join(dir.path, "jobs", id, "exit");
-      const watcher = watch(join(dir.path, "jobs", id), () => existsSync(exitFile) && (watcher.close(), resolve()));
-      if (existsSync(exitFile)) (watcher.close(), resolve());
-    });
+    await appears(join(dir.path, "jobs", id, "exit"));
     manager = await JobManager.open(options(dir.path));
     expect(manager.status(id)).to.include({ state: "STOPPED", reason: "Stopped", exitCode: 0 });
   });

@@ -4,13 +4,14 @@
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
 import { AGENT_MAIN, startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
+import { appears } from "../helpers/tmp.js";
 
 /** seq 1 N, as the job prints it. */
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join("");
@@ -79,16 +80,6 @@ class ResumingReader {
   text(): string {
     return Buffer.concat(this.parts).toString();
   }
-}
-
-/** Resolves once the file exists (inotify on its directory, no polling). */
-function appears(path: string): Promise<void> {
-  return new Promise((resolve) => {
-    const dir = join(path, "..");
-    const check = () => existsSync(path) && (watcher.close(), resolve());
-    const watcher = watch(dir, check);
-    check();
-  });
 }
 
 describe("agent restart and crash", () => {

@@ -9,7 +9,7 @@ import { JobManager, type JobManagerOptions } from "../../agent/jobs/manager.js"
 import { Placement } from "../../agent/jobs/placement.js";
 import { NO_LIMITS } from "../../agent/jobs/record.js";
 import { UidPool } from "../../agent/jobs/uid-pool.js";
-import { collect, tempDir } from "../helpers/tmp.js";
+import { appears, collect, tempDir } from "../helpers/tmp.js";
 import { isAlive } from "../helpers/proc.js";
 import { ALL_REFUSED, attackScript, buildPoke, readScript } from "../helpers/poke.js";
 
@@ -24,15 +24,6 @@ function managerOptions(stateDir: string, cgroups: CgroupAvailable, uids: { firs
     placement: new Placement({ cgroups, bestEffortLimits: false, swap: false, oomGroup: true }),
     users: { kind: "perJob", pool: new UidPool(uids) },
   };
-}
-
-/** Resolves once the file exists (inotify on its directory). */
-function appears(path: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => existsSync(path) && (watcher.close(), resolve());
-    const watcher = watch(join(path, ".."), check);
-    check();
-  });
 }
 
 describe("cgroup v2: jobs outlive the agent", function () {
