@@ -11,13 +11,15 @@ export interface JobExit {
 }
 
 /**
- * FAILED -> 127 (not found) or 126 (could not execute), with the agent's
- * message; OOMKilled -> 250; ended by a signal -> 128 + its number; else the
+ * FAILED -> 127 when exec found no such command (startFailure exec/ENOENT,
+ * as a shell's "command not found"), else 126 (could not execute: not
+ * executable, or a step before exec failed), with the agent's message; OOMKilled -> 250; ended by a signal -> 128 + its number; else the
  * exit code. Order matters: an OOM kill is also a SIGKILL.
  */
 export function jobExit(status: QueryStatusResponse__Output): JobExit {
   if (status.JobStatus === "FAILED") {
-    const notFound = /no such file|not found|ENOENT/i.test(status.message);
+    const failure = status.startFailure;
+    const notFound = failure?.step === "exec" && failure.errno === "ENOENT";
     return { code: notFound ? RunExit.NotFound : RunExit.CannotExecute, note: `job ${status.id} failed to start: ${status.message || status.reason}` };
   }
   if (status.reason === "OOMKilled") return { code: RunExit.OomKilled, note: `job ${status.id} was OOM-killed (memory limit)` };

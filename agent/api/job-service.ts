@@ -147,6 +147,7 @@ export function toStatusResponse(record: JobRecord): QueryStatusResponse {
     startTime: toTimestamp(record.startTime),
     endTime: record.endTime ? toTimestamp(record.endTime) : null,
     message: record.message ?? "",
+    startFailure: record.startFailure,
     outputBytes: record.outputBytes,
     outputDroppedBytes: record.outputDroppedBytes,
     limits: record.limits,

@@ -284,7 +284,10 @@ export class JobRunner {
       record.endTime = exit.endTime.toISOString();
       const grown = this.spool.close(exit.outputBytes, exit.droppedBytes);
       if (grown > 0) this.ctx.metrics.outputCaptured(grown);
-      if (exit.execError !== undefined) this.setEnd("FAILED", "FailedToStart", exit.execError);
+      if (exit.execError !== undefined) {
+        this.setEnd("FAILED", "FailedToStart", exit.execError);
+        if (exit.startFailure) record.startFailure = exit.startFailure;
+      }
       else if (this.stopping) this.setEnd("STOPPED", this.stopping.reason, this.stopping.message);
       else if (oomKilled) this.setEnd("EXITED", "OOMKilled", "killed by the kernel's OOM killer: the job reached its memory limit");
       else this.setEnd("EXITED", exit.exitCode === 0 ? "Completed" : "Error");

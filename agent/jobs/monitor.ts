@@ -10,6 +10,7 @@
 // that started the job knew.
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
@@ -47,6 +48,18 @@ export interface MonitorInfo {
   jobStartTicks: string;
   /** Set when the command could not be executed ("exec foo: No such file or directory"). */
   execError?: string;
+  /** Which step failed and how, when execError is set. */
+  startFailure?: StartFailure;
+}
+
+/**
+ * The step of becoming the job that failed ("exec", "chdir", "setuid",
+ * "cgroup", ...) and its errno name ("ENOENT"): what a caller decides on
+ * (not found is 127, not executable 126), so that nobody parses the message.
+ */
+export interface StartFailure {
+  step: string;
+  errno: string;
 }
 
 /** How the job ended (the `exit` file). */
@@ -60,6 +73,7 @@ export interface ExitInfo {
   /** Why some output could not be written (a full disk...), if it could not. */
   writeError?: string;
   execError?: string;
+  startFailure?: StartFailure;
   /** The monitor killed what ran as the job's uid and removed its working directory. */
   cleaned: boolean;
 }
@@ -128,6 +142,7 @@ export async function readExitFile(jobDir: string): Promise<ExitInfo | undefined
     droppedBytes: Number(f.dropped_bytes ?? 0),
     writeError: f.write_error,
     execError: f.exec_error,
+    startFailure: startFailureOf(f),
     cleaned: f.cleaned !== "0",
   };
 }
@@ -136,7 +151,17 @@ function toMonitorInfo(f: Record<string, string>): MonitorInfo | undefined {
   const monitorPid = Number(f.monitor_pid);
   const jobPid = Number(f.job_pid);
   if (!(monitorPid > 0 && jobPid > 0)) return undefined;
-  return { monitorPid, monitorStartTicks: f.monitor_start ?? "", jobPid, jobStartTicks: f.job_start ?? "", execError: f.exec_error };
+  return { monitorPid, monitorStartTicks: f.monitor_start ?? "", jobPid, jobStartTicks: f.job_start ?? "", execError: f.exec_error, startFailure: startFailureOf(f) };
+}
+
+/** The errno names of this host, by number (the monitor writes the number: C has no portable name for it). */
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, number] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(number)) ERRNO_NAMES.set(number, name); // EAGAIN before EWOULDBLOCK
+
+function startFailureOf(f: Record<string, string>): StartFailure | undefined {
+  if (f.exec_step === undefined) return undefined;
+  const number = Number(f.exec_errno);
+  return { step: f.exec_step, errno: ERRNO_NAMES.get(number) ?? (Number.isInteger(number) && number > 0 ? `errno ${number}` : "") };
 }
 
 function parseFields(text: string): Record<string, string> {

@@ -60,6 +60,8 @@
 
 #define REPORT_FD 3
 #define CHUNK (1 << 20)
+/* exec_step, exec_errno and exec_error (at most 900 bytes of detail), as the job's process writes them */
+#define EXEC_FAILURE_BYTES 1024
 
 struct options {
   const char *job_dir, *work_dir, *job_cgroup, *monitor_procs;
@@ -96,13 +98,18 @@ static void die(const char *fmt, ...) {
   _exit(125);
 }
 
-/* In the job's process before exec: one line on the exec-status pipe, then exit 127. */
-static void child_fail(int status_fd, const char *fmt, ...) {
+/* In the job's process before exec: the failed step, its errno and a line of
+ * detail, as monitor-file fields, on the exec-status pipe; then exit 127.
+ * The step and errno are what callers act on (not found is not "not
+ * executable"); the detail is for people. */
+static void child_fail(int status_fd, const char *step, int err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   const char *text = detail_of(fmt, ap);
   va_end(ap);
-  ssize_t ignored = write(status_fd, text, strlen(text));
+  char fields[EXEC_FAILURE_BYTES];
+  int n = snprintf(fields, sizeof fields, "exec_step=%s\nexec_errno=%d\nexec_error=%.900s\n", step, err, text);
+  ssize_t ignored = write(status_fd, fields, n > 0 && (size_t)n < sizeof fields ? (size_t)n : sizeof fields - 1);
   (void)ignored;
   _exit(127);
 }
@@ -332,7 +339,7 @@ static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_
 
 /* In the forked child: becomes the job, then execs its command. Never returns. */
 static void become_job(const struct options *o, int out_w, int status_w, const char *old_oom, const sigset_t *mask) {
-  if (setsid() < 0) child_fail(status_w, "setsid: %s", strerror(errno));
+  if (setsid() < 0) child_fail(status_w, "setsid", errno, "setsid: %s", strerror(errno));
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL); /* the monitor ignores SIGPIPE and SIGHUP; the job must not */
   sigprocmask(SIG_UNBLOCK, mask, NULL);
@@ -343,30 +350,30 @@ static void become_job(const struct options *o, int out_w, int status_w, const c
     snprintf(procs, sizeof procs, "%s/cgroup.procs", o->job_cgroup);
     char self[32];
     snprintf(self, sizeof self, "%d\n", (int)getpid());
-    if (write_file(procs, self) < 0) child_fail(status_w, "join cgroup %s: %s", procs, strerror(errno));
+    if (write_file(procs, self) < 0) child_fail(status_w, "cgroup", errno, "join cgroup %s: %s", procs, strerror(errno));
   }
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull < 0 || dup2(devnull, 0) < 0) child_fail(status_w, "stdin /dev/null: %s", strerror(errno));
+  if (devnull < 0 || dup2(devnull, 0) < 0) child_fail(status_w, "stdin", errno, "stdin /dev/null: %s", strerror(errno));
   /* Combined output in write order: both streams share the one pipe. */
-  if (dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0) child_fail(status_w, "dup2 output: %s", strerror(errno));
+  if (dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0) child_fail(status_w, "output", errno, "dup2 output: %s", strerror(errno));
   /* Drop supplementary groups, then the gid, then the uid: the order that still has the privilege to do each. */
   if (o->gid >= 0) {
-    if (setgroups(0, NULL) < 0) child_fail(status_w, "setgroups []: %s", strerror(errno));
-    if (setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) < 0) child_fail(status_w, "setgid %ld: %s", o->gid, strerror(errno));
+    if (setgroups(0, NULL) < 0) child_fail(status_w, "setgroups", errno, "setgroups []: %s", strerror(errno));
+    if (setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) < 0) child_fail(status_w, "setgid", errno, "setgid %ld: %s", o->gid, strerror(errno));
   }
   if (o->uid >= 0 && setresuid((uid_t)o->uid, (uid_t)o->uid, (uid_t)o->uid) < 0)
-    child_fail(status_w, "setuid %ld: %s", o->uid, strerror(errno));
+    child_fail(status_w, "setuid", errno, "setuid %ld: %s", o->uid, strerror(errno));
   /* A uid of its own is only worth having if no job can take another's: a setuid binary
    * that one job leaves behind must not hand its uid (or file capabilities) to a later job. */
-  if (o->own_ids && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(status_w, "no_new_privs: %s", strerror(errno));
-  if (chdir(o->work_dir) < 0) child_fail(status_w, "chdir %s: %s", o->work_dir, strerror(errno));
+  if (o->own_ids && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(status_w, "no_new_privs", errno, "no_new_privs: %s", strerror(errno));
+  if (chdir(o->work_dir) < 0) child_fail(status_w, "chdir", errno, "chdir %s: %s", o->work_dir, strerror(errno));
   /* A job sees exactly fds 0, 1 and 2: everything else closes at exec (the status pipe only then). */
   if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0) {
     for (int fd = 3; fd < 65536; fd++)
       if (fd != status_w) close(fd);
   }
   execvp(o->argv[0], o->argv);
-  child_fail(status_w, "exec %s: %s", o->argv[0], strerror(errno));
+  child_fail(status_w, "exec", errno, "exec %s: %s", o->argv[0], strerror(errno));
 }
 
 enum drained { DRAINED_EOF, DRAINED_SOME, DRAINED_EMPTY };
@@ -571,22 +578,22 @@ int main(int argc, char **argv) {
   close(out_pipe[1]);
   close(status_pipe[1]);
 
-  /* The exec outcome: the status pipe closes empty on a successful exec. */
-  char exec_error[1024] = "";
+  /* The exec outcome: the status pipe closes empty on a successful exec, or
+   * carries the exec_step, exec_errno and exec_error fields of a failure. */
+  char exec_failure[EXEC_FAILURE_BYTES] = "";
   size_t got = 0;
   for (;;) {
-    ssize_t n = read(status_pipe[0], exec_error + got, sizeof exec_error - 1 - got);
-    if (n > 0 && (got += (size_t)n) < sizeof exec_error - 1) continue;
+    ssize_t n = read(status_pipe[0], exec_failure + got, sizeof exec_failure - 1 - got);
+    if (n > 0 && (got += (size_t)n) < sizeof exec_failure - 1) continue;
     if (n < 0 && errno == EINTR) continue;
     break;
   }
-  exec_error[got] = '\0';
+  exec_failure[got] = '\0';
   close(status_pipe[0]);
 
   char report[2048];
-  snprintf(report, sizeof report, "monitor_pid=%d\nmonitor_start=%llu\njob_pid=%d\njob_start=%llu\n%s%s%s",
-           (int)getpid(), proc_start_ticks(getpid(), NULL), (int)job, proc_start_ticks(job, NULL),
-           got ? "exec_error=" : "", exec_error, got ? "\n" : "");
+  snprintf(report, sizeof report, "monitor_pid=%d\nmonitor_start=%llu\njob_pid=%d\njob_start=%llu\n%s",
+           (int)getpid(), proc_start_ticks(getpid(), NULL), (int)job, proc_start_ticks(job, NULL), exec_failure);
   if (write_atomically(o.job_dir, "monitor", report) < 0) {
     /* Without this file no later agent could find the job: it must not run unaccounted for. */
     int err = errno;
@@ -643,10 +650,9 @@ int main(int argc, char **argv) {
   char text[2048];
   int code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;
   const char *sig = WIFSIGNALED(end.status) ? signal_name(WTERMSIG(end.status)) : "";
-  snprintf(text, sizeof text, "exit_code=%d\nsignal=%s\nend_time_ms=%lld\noutput_bytes=%llu\ndropped_bytes=%llu\ncleaned=%d\n%s%s%s%s%s%s",
+  snprintf(text, sizeof text, "exit_code=%d\nsignal=%s\nend_time_ms=%lld\noutput_bytes=%llu\ndropped_bytes=%llu\ncleaned=%d\n%s%s%s%s",
            got ? -1 : code, got ? "" : sig, now_ms(), c.written, c.dropped, cleaned,
-           c.write_error[0] ? "write_error=" : "", c.write_error, c.write_error[0] ? "\n" : "",
-           got ? "exec_error=" : "", exec_error, got ? "\n" : "");
+           c.write_error[0] ? "write_error=" : "", c.write_error, c.write_error[0] ? "\n" : "", exec_failure);
   /* No fsync of the output: it would hold the end back by as long as the disk takes to
    * write the whole output (seconds for a GiB). After a power loss its tail may be
    * shorter than output_bytes says; readers stop at the file's end. */

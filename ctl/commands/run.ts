@@ -36,7 +36,7 @@ the job's code.
 
 Exit codes: the job's own exit code; 128+N when a signal N ended it (SIGTERM 143,
 SIGKILL 137); 250 when it was OOM-killed; 127 when the command was not found and
-126 when it could not be executed (the agent's message on stderr); 251 when
+126 when it could not be executed, as a shell does (the agent's message on stderr); 251 when
 detached. jobctl's own errors (1-5, see jobctl --help) overlap job codes; their
 message on stderr starts with "error:".`,
     )

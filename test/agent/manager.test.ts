@@ -55,20 +55,22 @@ describe("JobManager (real child processes)", () => {
     expect(await manager.wait(id)).to.include({ state: "EXITED", reason: "Error", exitCode: 3 });
   });
 
-  it("ends FAILED with a clear message when the command does not exist", async () => {
+  it("ends FAILED with a clear message and the failed step's errno (exec, ENOENT) when the command does not exist", async () => {
     const { id } = await manager.start("a", "no-such-command-xyz", []);
     const final = await manager.wait(id);
     expect(final).to.include({ state: "FAILED", reason: "FailedToStart", exitCode: null });
     expect(final.message).to.match(/exec no-such-command-xyz: No such file or directory/);
+    expect(final.startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
   });
 
-  it("ends FAILED when the file is not executable", async () => {
+  it("ends FAILED (exec, EACCES) when the file is not executable", async () => {
     const script = join(dir.path, "not-executable.sh");
     writeFileSync(script, "#!/bin/sh\necho hi\n");
     chmodSync(script, 0o644);
     const final = await manager.wait((await manager.start("a", script, [])).id);
     expect(final.state).to.equal("FAILED");
     expect(final.message).to.match(/Permission denied/);
+    expect(final.startFailure).to.deep.equal({ step: "exec", errno: "EACCES" });
   });
 
   it("gives jobs stdin from /dev/null, a minimal environment and their own session", async () => {

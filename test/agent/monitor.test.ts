@@ -69,6 +69,18 @@ describe("jobworker-monitor", () => {
     expect(await exitOf(second)).to.include({ exitCode: null, signal: "SIGTERM" });
   });
 
+  it("names the failed step and its errno in both files: exec/ENOENT for a missing command, chdir/ENOENT for a missing working directory", async () => {
+    const missing = await startMonitor(spec("no-such-command-xyz", []));
+    expect(missing.startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
+    expect((await exitOf(jobDir)).startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
+    const second = join(dir.path, "second");
+    mkdirSync(second);
+    const noWorkDir = await startMonitor({ ...spec("true", []), jobDir: second, workDir: join(second, "work") });
+    expect(noWorkDir.startFailure).to.deep.equal({ step: "chdir", errno: "ENOENT" });
+    expect(noWorkDir.execError).to.match(/^chdir .*: No such file or directory$/);
+    expect((await exitOf(second)).startFailure).to.deep.equal({ step: "chdir", errno: "ENOENT" });
+  });
+
   it("is outside the job's process group: killing the whole group ends the job, and the monitor records it", async () => {
     const info = await startMonitor(spec("sleep", ["1000"]));
     process.kill(-info.jobPid, "SIGKILL");

@@ -19,12 +19,18 @@ describe("jobctl run exit codes", () => {
   it("250 for an OOM kill, not SIGKILL's 137", () => {
     expect(jobExit(status({ signal: "SIGKILL", reason: "OOMKilled" }))).to.deep.equal({ code: 250, note: "job ID was OOM-killed (memory limit)" });
   });
-  it("127 when the command was not found, 126 when it could not be executed, with the agent's message", () => {
-    expect(jobExit(status({ JobStatus: "FAILED", message: "exec nope: No such file or directory" }))).to.deep.equal({
+  it("127 when exec found no such command (startFailure exec/ENOENT), 126 otherwise, whatever the message says", () => {
+    const failed = (step: string, errno: string, message: string) => status({ JobStatus: "FAILED", message, startFailure: { step, errno } });
+    expect(jobExit(failed("exec", "ENOENT", "exec nope: No such file or directory"))).to.deep.equal({
       code: 127,
       note: "job ID failed to start: exec nope: No such file or directory",
     });
-    expect(jobExit(status({ JobStatus: "FAILED", message: "exec /etc/passwd: Permission denied" })).code).to.equal(126);
+    expect(jobExit(failed("exec", "EACCES", "exec /etc/passwd: Permission denied")).code).to.equal(126);
+    expect(jobExit(failed("exec", "ENOEXEC", "exec ./x: Exec format error")).code).to.equal(126);
+    // A missing working directory is ENOENT too, but the command was never looked for.
+    expect(jobExit(failed("chdir", "ENOENT", "chdir /x: No such file or directory")).code).to.equal(126);
+    // The message is for people: a command named "not found" that is not executable is still 126.
+    expect(jobExit(failed("exec", "EACCES", "exec ./not found: Permission denied")).code).to.equal(126);
   });
   it("a signal name this host does not know still ends above 127, with a note", () => {
     expect(jobExit(status({ signal: "SIGWHAT" }))).to.deep.include({ code: 128 });

@@ -93,11 +93,12 @@ describe("jobagent end to end (mTLS on loopback)", function () {
       expect((await stop("admin", jobID)).status!.JobStatus).to.equal("STOPPED");
     });
 
-    it("reports a command that cannot start as FAILED with the reason", async () => {
+    it("reports a command that cannot start as FAILED with the reason, and the failed step and errno in startFailure", async () => {
       const { jobID } = await start("admin", "/nonexistent/binary");
       const s = await finished("admin", jobID);
       expect(s).to.include({ JobStatus: "FAILED", reason: "FailedToStart" });
       expect(s.message).to.match(/No such file or directory/);
+      expect(s.startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
     });
 
     it("lists jobs", async () => {
