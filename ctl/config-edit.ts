@@ -6,7 +6,8 @@
 import { readFile, realpath } from "node:fs/promises";
 import { Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";
 import { PRIVATE_MODE, writeFileAtomic } from "../certs/files.js";
-import { BODY_KEY, type EntryKind, type MergedConfig } from "./config-files.js";
+import { BODY_KEY, isMapping, type EntryKind, type MergedConfig } from "./config-files.js";
+import { isFlatConfig } from "./seed-config.js";
 import { ConfigError } from "./errors.js";
 
 /** kubectl's file for values not yet defined anywhere (GetDefaultFilename). */
@@ -27,6 +28,10 @@ export async function editConfigFile<T>(path: string, edit: (doc: Document) => T
   }
   const doc = text === undefined ? new Document({ apiVersion: "v1", kind: "Config" }) : parseDocument(text);
   if (doc.errors.length > 0) throw new ConfigError(path, undefined, `invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
+  const root: unknown = doc.toJS();
+  if (isMapping(root) && isFlatConfig(root)) {
+    throw new ConfigError(path, undefined, `seed 000's flat client config holds one context and no tokens; copy it into a kubeconfig-style file first: jobctl config import ${path}`);
+  }
   if (!isMap(doc.contents)) doc.contents = doc.createNode({ apiVersion: "v1", kind: "Config" });
   const result = edit(doc);
   // kubectl's layout: sequences flush with their key ("- name:" at the key's column).

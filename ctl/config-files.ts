@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./errors.js";
+import { FLAT_CONFIG_NAME, flatEntries, isFlatConfig } from "./seed-config.js";
 
 /** Where the config comes from when neither --config nor JOBCTL_CONFIG says (the agent's development PKI writes it there). */
 export function defaultConfigPath(): string {
@@ -49,6 +50,13 @@ export interface NamedEntry {
   field: string;
   /** The config file that defines it. */
   file: string;
+  /** Where each key of `body` is written in the file, when not at `${field}.${key}` (seed 000's flat config). */
+  keyFields?: Record<string, string>;
+}
+
+/** The field path to name in an error about `key` of the entry's body. */
+export function fieldOf(entry: NamedEntry, key: string): string {
+  return entry.keyFields?.[key] ?? `${entry.field}.${key}`;
 }
 
 export interface ConfigFileContents {
@@ -57,6 +65,8 @@ export interface ConfigFileContents {
   exists: boolean;
   entries: Record<EntryKind, NamedEntry[]>;
   currentContext?: string;
+  /** Seed 000's flat client config (seed-config.ts): read as one context, never edited. */
+  flat?: boolean;
 }
 
 /** The files merged: each name's winning entry, and where current-context came from. */
@@ -104,6 +114,7 @@ async function readConfigFile(path: string): Promise<ConfigFileContents> {
   const fail: Fail = (field, problem) => {
     throw new ConfigError(path, field, problem);
   };
+  if (isFlatConfig(root)) return { path, exists: true, entries: flatEntries(path, root, fail), currentContext: FLAT_CONFIG_NAME, flat: true };
   if (root.kind !== undefined && root.kind !== "Config") fail("kind", `expected "Config", got ${JSON.stringify(root.kind)}`);
   const current = root["current-context"];
   if (current !== undefined && current !== null && typeof current !== "string") fail("current-context", "expected a string");

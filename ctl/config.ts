@@ -9,6 +9,7 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "./errors.js";
 import {
   describeIoError,
+  fieldOf,
   optionalString,
   readMergedConfig,
   requireString,
@@ -101,7 +102,7 @@ export function resolveContext(config: MergedConfig, contextName?: string): Jobc
 
   const failCluster = failIn(cluster.file);
   const server = requireString(cluster.body, "server", cluster.field, failCluster);
-  if (server.includes("://") || !/:\d+$/.test(server)) failCluster(`${cluster.field}.server`, `expected host:port, got "${server}"`);
+  if (server.includes("://") || !/:\d+$/.test(server)) failCluster(fieldOf(cluster, "server"), `expected host:port, got "${server}"`);
   const tlsServerName = optionalString(cluster.body, "tls-server-name", cluster.field, failCluster);
   const token = optionalString(user.body, "token", user.field, failIn(user.file));
   // gRPC metadata takes printable ASCII only; anything else is a damaged file, not something to send.
@@ -137,8 +138,8 @@ function tlsSource(entry: NamedEntry, key: string): TlsSource {
     if (!BASE64.test(data)) fail(`${entry.field}.${key}-data`, "not base64");
     return { data: Buffer.from(data, "base64"), field: `${entry.field}.${key}-data`, file: entry.file };
   }
-  if (path === undefined) return fail(`${entry.field}.${key}`, "missing");
-  return { path: resolve(dirname(entry.file), path), field: `${entry.field}.${key}`, file: entry.file };
+  if (path === undefined) return fail(fieldOf(entry, key), "missing");
+  return { path: resolve(dirname(entry.file), path), field: fieldOf(entry, key), file: entry.file };
 }
 
 /** Reads the CA, certificate and key; a read error names the field that points at the file. */

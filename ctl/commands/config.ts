@@ -1,5 +1,6 @@
 // jobctl config: look at and change the config files, like kubectl config:
-// get-contexts, current-context, use-context, set-context, view. Reads merge
+// get-contexts, current-context, use-context, set-context, view; and import
+// (seed 000's flat client config, in config/import.ts). Reads merge
 // every file $JOBCTL_CONFIG lists (config-files.ts); writes go where kubectl
 // would put them (config-edit.ts).
 import type { Command } from "commander";
@@ -11,6 +12,7 @@ import { ConfigError, UsageError } from "../errors.js";
 import { formatTable } from "../format.js";
 import { formatStructured, outputOption } from "../output-format.js";
 import type { GlobalOptions } from "./shared.js";
+import { registerConfigImport } from "./config/import.js";
 
 function globals(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
@@ -41,7 +43,8 @@ current-context, to the first file that exists.
 Examples:
   jobctl config get-contexts
   jobctl config use-context alice
-  JOBCTL_CONFIG=~/.jobworker/config:./team.yaml jobctl config view --minify`,
+  JOBCTL_CONFIG=~/.jobworker/config:./team.yaml jobctl config view --minify
+  jobctl config import ./client.yaml --name lab    # seed 000's flat client config`,
     );
 
   config
@@ -142,4 +145,6 @@ Examples:
       const view = viewConfig(merged, { raw: options.raw, minify: options.minify, context: globals(command).context });
       process.stdout.write(formatStructured(view, options.output ?? "yaml"));
     });
+
+  registerConfigImport(config);
 }

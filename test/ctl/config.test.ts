@@ -113,6 +113,29 @@ describe("jobctl config", () => {
     });
   });
 
+  describe("seed 000's flat client config", () => {
+    const FLAT = `serverAddress: "localhost:5000"\nserverCA: "ca.crt"\nclientCertificate: "clients/alice.crt"\nclientKey: "/keys/alice.key"\n`;
+    it("is read as one current context, paths relative to the file's directory", async () => {
+      mkdirSync(join(dir.path, "seed"));
+      const path = writeConfig(FLAT, join("seed", "client.yaml"));
+      const context = await loadConfig(path);
+      expect(context).to.include({ contextName: "default", server: "localhost:5000" });
+      expect(context.ca.path).to.equal(join(dir.path, "seed", "ca.crt"));
+      expect(context.cert.path).to.equal(join(dir.path, "seed", "clients", "alice.crt"));
+      expect(context.key.path).to.equal("/keys/alice.key");
+    });
+    it("an unknown key (a typo) is an error naming it", async () => {
+      const path = writeConfig(FLAT + "clientKye: x\n");
+      expect(await configError(path)).to.include(`config ${path}: clientKye: unknown key in seed 000's client config`);
+    });
+    it("a missing field, or a server that is not host:port, names seed 000's key", async () => {
+      const missing = writeConfig(FLAT.replace(/clientKey.*\n/, ""));
+      expect(await configError(missing)).to.equal(`config ${missing}: clientKey: missing`);
+      const url = writeConfig(FLAT.replace("localhost:5000", "https://localhost:5000"), "url.yaml");
+      expect(await configError(url)).to.include(`config ${url}: serverAddress: expected host:port`);
+    });
+  });
+
   describe("errors name the file and the field", () => {
     const cases: { name: string; edit: (text: string) => string; context?: string; expected: string }[] = [
       {
