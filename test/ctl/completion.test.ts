@@ -87,7 +87,7 @@ _jobctl`;
       });
 
       it("config subverbs, and context names where a context goes", () => {
-        expect(complete("jobctl config ").sort()).to.deep.equal(["current-context", "get-contexts", "set-context", "use", "use-context", "view"]);
+        expect(complete("jobctl config ").sort()).to.deep.equal(["current-context", "get-contexts", "import", "set-context", "use", "use-context", "view"]);
         expect(complete("jobctl --context ").sort()).to.deep.equal(["admin", "alice", "bob", "viewer"]);
         expect(complete("jobctl config use-context a").sort()).to.deep.equal(["admin", "alice"]);
       });
