@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
-import { sleep } from "../helpers/tmp.js";
+
 import { runJobctl, type JobctlRun } from "./run-jobctl.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -263,7 +263,6 @@ describe("jobctl verbs end to end (real agent, mTLS on loopback)", function () {
 
   it("a job id printed by -o name works with every id verb", async () => {
     const id = await start("alice", ["sleep", "600"]);
-    await sleep(100);
     const ids = (await jobctl("alice", ["get", "jobs", "-l", "status in (RUNNING,STARTED)", "-o", "name"])).stdout.trim().split("\n");
     expect(ids).to.include(id);
     expectOk(await jobctl("alice", ["status", id]));

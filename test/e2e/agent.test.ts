@@ -14,6 +14,7 @@ import type { AgentInfoResponse__Output } from "../../proto/generated/workerserv
 import type { StopResponse__Output } from "../../proto/generated/workerservice/StopResponse.js";
 import { createCa, issueClientCert, loadCa } from "../../certs/pki.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { eventually } from "../helpers/wait.js";
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
 import { SEED_000_PROTO } from "./seed-compat.test.js";
@@ -258,8 +259,8 @@ describe("jobagent end to end (mTLS on loopback)", function () {
     it("writes one line per RPC with identity, method, job id, status code and duration", async () => {
       const { id } = await start("alice", "true");
       await expectCode(status("bob", id), grpc.status.NOT_FOUND);
-      await new Promise((r) => setTimeout(r, 100));
-      const line = agent.logs.find((l) => l.msg === "rpc" && l.method === "QueryStatus" && l.jobId === id);
+      // The log line travels through the agent's stdout: it may arrive after the answer.
+      const line = await eventually("the QueryStatus log line", () => agent.logs.find((l) => l.msg === "rpc" && l.method === "QueryStatus" && l.jobId === id));
       expect(line).to.include({ identity: "bob", role: "user", code: "NOT_FOUND" });
       expect(line!.durationMs).to.be.a("number");
     });

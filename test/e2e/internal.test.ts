@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { eventually } from "../helpers/wait.js";
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 
 describe("INTERNAL errors", () => {
@@ -29,8 +30,8 @@ describe("INTERNAL errors", () => {
       expect(e.code).to.equal(grpc.status.INTERNAL);
       expect(e.details).to.equal("internal error (see the agent's log)");
     }
-    await new Promise((r) => setTimeout(r, 100));
-    const logged = agent.logs.find((l) => l.msg === "rpc failed" && l.method === "Start");
+    // The log line travels through the agent's stdout: it may arrive after the answer.
+    const logged = await eventually("the rpc failed log line", () => agent.logs.find((l) => l.msg === "rpc failed" && l.method === "Start"));
     expect(logged).to.include({ code: "INTERNAL", identity: "admin" });
     expect(JSON.stringify(logged!.err)).to.match(/ENOTDIR|EEXIST/);
 

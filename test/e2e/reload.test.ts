@@ -10,8 +10,9 @@ import { hashPassword } from "../../agent/auth/passwords.js";
 import { generatePki } from "../../certs/layout.js";
 import { issueServerCert, loadCa } from "../../certs/pki.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { eventually } from "../helpers/wait.js";
 import { call, filesFor, login as loginWith, workerClient } from "../helpers/client.js";
-import { sleep, tempDir } from "../helpers/tmp.js";
+import { tempDir } from "../helpers/tmp.js";
 
 describe("configuration reload (SIGHUP)", () => {
   let dir: ReturnType<typeof tempDir>;
@@ -40,12 +41,7 @@ ${extra}`,
   async function hangup(message: RegExp): Promise<Record<string, unknown>> {
     const seen = agent.logs.length;
     process.kill(agent.pid, "SIGHUP");
-    for (let i = 0; i < 100; i++) {
-      const line = agent.logs.slice(seen).find((l) => message.test(String(l.msg)));
-      if (line) return line;
-      await sleep(50);
-    }
-    throw new Error(`no log line matching ${message} after SIGHUP`);
+    return eventually(`a log line matching ${message} after SIGHUP`, () => agent.logs.slice(seen).find((l) => message.test(String(l.msg))));
   }
 
   before(async () => {

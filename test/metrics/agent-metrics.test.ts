@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { createAgentMetrics, type AgentMetrics } from "../../agent/metrics/agent-metrics.js";
 import { JobManager, type JobManagerOptions } from "../../agent/jobs/manager.js";
 import { NO_LIMITS } from "../../agent/jobs/record.js";
-import { sleep, tempDir } from "../helpers/tmp.js";
+import { tempDir } from "../helpers/tmp.js";
+import { eventually } from "../helpers/wait.js";
 import { find, parseExposition, valueOf, type Sample } from "./exposition.js";
 import { fakeCgroupPlacement } from "./fake-cgroups.js";
 import { ourLintFindings } from "./promtool.js";
@@ -36,8 +37,7 @@ describe("agent metrics (real JobManager, real processes)", () => {
   const scrape = async (): Promise<Sample[]> => parseExposition(await metrics.registry.metrics());
   const jobSeries = (samples: Sample[], id?: string) => samples.filter((s) => s.name.startsWith("jobworker_job_") && (!id || s.labels.job_id === id));
   async function running(id: string): Promise<void> {
-    for (let i = 0; i < 200 && manager!.status(id).state !== "RUNNING"; i++) await sleep(10);
-    expect(manager!.status(id).state).to.equal("RUNNING");
+    await eventually(`job ${id} to be RUNNING`, () => manager!.status(id).state === "RUNNING");
   }
 
   beforeEach(() => {
@@ -138,7 +138,7 @@ describe("agent metrics (real JobManager, real processes)", () => {
     expect(valueOf(samples, "jobworker_jobs", { state: "STOPPED" })).to.equal(1);
   });
 
-  it("scrape time with 100 running jobs stays small (measured)", async function () {
+  it("a scrape with 100 running jobs carries every job's series (its time is printed; speed is bench/'s business)", async function () {
     const jobs = await open("v2");
     const ids = await Promise.all(Array.from({ length: 100 }, () => jobs.start("alice", "sleep", ["30"]).then((r) => r.id)));
     await metrics.registry.metrics(); // warm up
@@ -150,6 +150,5 @@ describe("agent metrics (real JobManager, real processes)", () => {
     const samples = parseExposition(text);
     console.log(`      scrape with ${ids.length} running jobs: ${ms.toFixed(1)} ms, ${samples.length} samples, ${(text.length / 1024).toFixed(0)} KiB`);
     expect(new Set(jobSeries(samples).map((s) => s.labels.job_id)).size).to.equal(100);
-    expect(ms).to.be.below(1000);
   });
 });

@@ -42,7 +42,7 @@ describe("metrics HTTP server", () => {
     const t0 = Date.now();
     await server.close();
     server = undefined;
-    expect(Date.now() - t0).to.be.below(1000);
+    expect(Date.now() - t0).to.be.below(4000); // well under the 5 s a kept-alive connection would hold it
   });
 
   it("serves HTTPS when given a certificate and key", async () => {

@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:tls";
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
+import { eventually } from "../helpers/wait.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import type { WorkerServiceClient } from "../../proto/generated/workerservice/WorkerService.js";
 import { parseExposition, valueOf } from "./exposition.js";
@@ -71,8 +72,10 @@ describe("jobagent metrics, seen by Prometheus", function () {
     });
     expect(refused, "the TLS 1.2 handshake should fail").to.be.instanceOf(Error);
     const failures = async () => parseExposition(await (await fetch(`${metricsUrl}/metrics`)).text()).filter((s) => s.name === "jobworker_tls_handshake_failures_total");
-    let counted = await failures();
-    for (let i = 0; i < 50 && counted.length === 0; i++) counted = await new Promise((r) => setTimeout(r, 20)).then(failures); // the server sees it a moment later
+    const counted = await eventually("the failed handshake to be counted", async () => { // the server sees it a moment later
+      const samples = await failures();
+      return samples.length > 0 && samples;
+    });
     console.log(`      ${counted.map((s) => `${s.labels.reason}=${s.value}`).join(" ")}`);
     expect(counted.reduce((sum, s) => sum + s.value, 0)).to.equal(1);
   });

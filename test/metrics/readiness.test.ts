@@ -1,9 +1,9 @@
 // /readyz of the real jobagent binary: 200 while serving, 503 from the moment
 // it starts shutting down (while /healthz still says the process serves).
 import { expect } from "chai";
-import { call, filesFor, workerClient } from "../helpers/client.js";
+import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
+import { eventually } from "../helpers/wait.js";
 import { startTestAgent } from "../helpers/agent.js";
-import { sleep } from "../helpers/tmp.js";
 
 describe("jobagent readiness", () => {
   it("/readyz turns 503 on SIGTERM while running jobs are being stopped; /healthz stays 200", async () => {
@@ -13,15 +13,10 @@ describe("jobagent readiness", () => {
       const url = (path: string) => `http://127.0.0.1:${agent.metricsPort}${path}`;
       expect((await fetch(url("/readyz"))).status).to.equal(200);
       // Ignores SIGTERM: shutdown waits out its 3 s grace period, our window to look.
-      await call(admin, "Start", { commandName: "sh", arguments: ["-c", "trap '' TERM; sleep 30 & wait; wait"], gracePeriodMs: 3000 });
-      await sleep(200);
+      const { jobID } = await call<object, { jobID: Buffer }>(admin, "Start", { commandName: "sh", arguments: ["-c", "trap '' TERM; echo armed; sleep 30 & wait; wait"], gracePeriodMs: 3000 });
+      await eventually("the job to ignore SIGTERM", async () => (await readOutput(admin, { jobID, noFollow: true })).toString() === "armed\n");
       const exited = agent.stop("SIGTERM");
-      let ready = 200;
-      for (let i = 0; i < 100 && ready === 200; i++) {
-        ready = (await fetch(url("/readyz"))).status;
-        if (ready === 200) await sleep(20);
-      }
-      expect(ready).to.equal(503);
+      await eventually("/readyz to answer 503", async () => (await fetch(url("/readyz"))).status === 503);
       expect((await fetch(url("/healthz"))).status).to.equal(200);
       expect(await exited).to.equal(0);
     } finally {
