@@ -5,6 +5,7 @@
 // (127.0.0.2, ...: all of 127/8 is local on Linux), admins the usual client.
 // Every wait is for an event, bounded by many seconds; nothing sleeps.
 import { expect } from "chai";
+import * as grpc from "@grpc/grpc-js";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as connectHttp2 } from "node:http2";
 import { connect as connectTcp, type Socket } from "node:net";
@@ -151,6 +152,26 @@ describe("connections: the idle timeout", () => {
     await closed(session.socket as unknown as Socket, "idle session");
     expect(await goaway).to.equal(0); // NO_ERROR: a graceful close
     expect(cut(await metrics(agent), "idle")).to.be.at.least(1);
+  });
+
+  it("a client whose idle session was closed makes its next call on a new connection", async () => {
+    const admin = workerClient(agent.address, filesFor(agent.pkiDir, "admin"));
+    try {
+      await call(admin, "AgentInfo", {});
+      const channel = admin.getChannel();
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + BOUND_MS;
+        const watch = () => {
+          const state = channel.getConnectivityState(false);
+          if (state !== grpc.connectivityState.READY) return resolve(); // the GOAWAY took it out of READY
+          channel.watchConnectivityState(state, deadline, (err) => (err ? reject(err) : watch()));
+        };
+        watch();
+      });
+      await call(admin, "AgentInfo", {});
+    } finally {
+      admin.close();
+    }
   });
 
   it("closes an authenticated TLS session that never speaks HTTP/2", async () => {
