@@ -70,7 +70,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   metrics.attach(jobs, { cgroupMode: cgroups.mode });
   const devPki = settings.tls ? undefined : await developmentPki(settings, logger);
   const tlsFiles = settings.tls ?? devPki!.files;
-  const credentials = new MutualTlsServerCredentials(await readTls(tlsFiles, settings.cipherSuites));
+  const credentials = new MutualTlsServerCredentials(await readTls(tlsFiles, settings.cipherSuites), settings.connections.handshakeTimeoutMs);
   const service = new JobService(jobs, settings.roles, {
     defaultLimits: settings.jobs.defaultLimits,
     maxLimits: settings.jobs.maxLimits,
@@ -83,7 +83,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
 
   const { users, tokens } = await authentication(settings, logger);
   const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens, users));
-  const server = createGrpcServer(metrics.hooks);
+  const server = createGrpcServer({ metrics: metrics.hooks, logger: logger.child({ component: "connections" }), connections: settings.connections });
   const rejected = (method: string, reason: string) => rpc.refused(method, reason);
   server.addService(...strictService(workerservice().WorkerService.service, workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
   server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(users, tokens, rpc), AUTH_SERVICE_PROTO, rejected));

@@ -1,24 +1,33 @@
-// The gRPC server, with the one thing grpc-js does not expose: failed TLS
-// handshakes (wrong protocol version, no shared cipher suite), which never
-// reach a handler. grpc-js makes one http2 server per bound address in its
-// (internal) createHttp2Server; we wrap that to listen for 'tlsClientError'.
+// The gRPC server, with what grpc-js does not expose: the raw connections
+// (connection-guard.ts bounds them before any RPC) and failed TLS handshakes,
+// which never reach a handler. grpc-js makes one http2 server per bound
+// address in its (internal) createHttp2Server; we wrap that to watch each.
 import * as grpc from "@grpc/grpc-js";
-import type { Server as NetServer } from "node:net";
+import type { Http2SecureServer } from "node:http2";
+import type { Logger } from "pino";
 import type { MetricsHooks } from "../metrics/hooks.js";
+import { ConnectionGuard, type ConnectionLimits } from "./connection-guard.js";
 import { REQUEST_LIMITS } from "./limits.js";
 
-type Http2Factory = (credentials: grpc.ServerCredentials) => NetServer;
+type Http2Factory = (credentials: grpc.ServerCredentials) => Http2SecureServer;
 
-export function createGrpcServer(metrics: MetricsHooks): grpc.Server {
+export interface GrpcServerOptions {
+  metrics: MetricsHooks;
+  logger: Logger;
+  connections: ConnectionLimits;
+}
+
+export function createGrpcServer(options: GrpcServerOptions): grpc.Server {
   const server = new grpc.Server({ "grpc.max_receive_message_length": REQUEST_LIMITS.maxMessageBytes });
   const internals = server as unknown as { createHttp2Server?: Http2Factory };
   const create = internals.createHttp2Server?.bind(server);
-  if (create) {
-    internals.createHttp2Server = (credentials) => {
-      const http2Server = create(credentials);
-      http2Server.on("tlsClientError", (err: NodeJS.ErrnoException) => metrics.tlsHandshakeFailed(err.code ?? "unknown"));
-      return http2Server;
-    };
-  }
+  // Without the hook the connection limits would silently not apply: refuse to start instead.
+  if (!create) throw new Error("@grpc/grpc-js has no Server.createHttp2Server any more: the connection limits cannot be applied");
+  const guard = new ConnectionGuard(options.connections, options.metrics, options.logger);
+  internals.createHttp2Server = (credentials) => {
+    const http2Server = create(credentials);
+    guard.watch(http2Server);
+    return http2Server;
+  };
   return server;
 }

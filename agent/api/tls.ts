@@ -8,6 +8,7 @@
 // auth/identity.ts turns "no verified certificate" into UNAUTHENTICATED.
 import * as grpc from "@grpc/grpc-js";
 import type { SecureContextOptions } from "node:tls";
+import { timerMs } from "./connection-guard.js";
 
 export interface TlsMaterial {
   ca: Buffer;
@@ -18,8 +19,14 @@ export interface TlsMaterial {
 }
 
 export class MutualTlsServerCredentials extends grpc.ServerCredentials {
-  constructor(material: TlsMaterial) {
-    super({ requestCert: true, rejectUnauthorized: false }, contextOptions(material));
+  /**
+   * handshakeTimeoutMs: connection-guard.ts enforces it from accept (and past
+   * the handshake, for callers without a verified certificate). Node's own
+   * handshake timer (120 s unless set) is put just past it, so that it never
+   * cuts a longer configured timeout short and the guard is the one that acts.
+   */
+  constructor(material: TlsMaterial, handshakeTimeoutMs: number) {
+    super({ requestCert: true, rejectUnauthorized: false, handshakeTimeout: timerMs(handshakeTimeoutMs + 1000) }, contextOptions(material));
   }
 
   /** New connections use the new material; established ones keep theirs. */

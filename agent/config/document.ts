@@ -44,6 +44,13 @@ export interface ConfigDocument {
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
   auth?: { users?: UserEntry[]; tokenTtl?: string; signingKeyFile?: string };
+  connections?: {
+    handshakeTimeout?: string;
+    idleTimeout?: string;
+    max?: number;
+    maxUnauthenticated?: number;
+    maxUnauthenticatedPerAddress?: number;
+  };
   metrics?: { listen?: string; tls?: { certFile: string; keyFile: string } };
 }
 
@@ -74,6 +81,7 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (doc.auth?.users) s.auth.users = doc.auth.users.map((u) => ({ ...u }));
   if (doc.auth?.tokenTtl) s.auth.tokenTtlMs = parseDuration(doc.auth.tokenTtl);
   if (doc.auth?.signingKeyFile) s.auth.signingKeyFile = doc.auth.signingKeyFile;
+  applyConnections(s.connections, doc.connections ?? {});
   s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
   if (doc.metrics?.tls) s.metrics.tls = { ...doc.metrics.tls };
   return s;
@@ -109,8 +117,23 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       tokenTtl: formatDuration(s.auth.tokenTtlMs),
       ...(s.auth.signingKeyFile && { signingKeyFile: s.auth.signingKeyFile }),
     },
+    connections: {
+      handshakeTimeout: formatDuration(s.connections.handshakeTimeoutMs),
+      idleTimeout: formatDuration(s.connections.idleTimeoutMs),
+      max: s.connections.max,
+      maxUnauthenticated: s.connections.maxUnauthenticated,
+      maxUnauthenticatedPerAddress: s.connections.maxUnauthenticatedPerAddress,
+    },
     metrics: { listen: s.metrics.listen, ...(s.metrics.tls && { tls: { ...s.metrics.tls } }) },
   };
+}
+
+function applyConnections(c: AgentSettings["connections"], d: NonNullable<ConfigDocument["connections"]>): void {
+  if (d.handshakeTimeout) c.handshakeTimeoutMs = parseDuration(d.handshakeTimeout);
+  if (d.idleTimeout) c.idleTimeoutMs = parseDuration(d.idleTimeout);
+  c.max = d.max ?? c.max;
+  c.maxUnauthenticated = d.maxUnauthenticated ?? c.maxUnauthenticated;
+  c.maxUnauthenticatedPerAddress = d.maxUnauthenticatedPerAddress ?? c.maxUnauthenticatedPerAddress;
 }
 
 function bytes(q: Quantity): number {

@@ -67,6 +67,23 @@ export interface AgentSettings {
     /** Default: <stateDir>/auth/jwt.key. */
     signingKeyFile?: string;
   };
+  /**
+   * Bounds on gRPC connections (agent/api/connection-guard.ts), as OpenSSH's
+   * LoginGraceTime and MaxStartups: a connection is "unauthenticated" until its
+   * TLS handshake has completed with a verified client certificate.
+   */
+  connections: {
+    /** An unauthenticated connection is closed this long after it was accepted. */
+    handshakeTimeoutMs: number;
+    /** A session with no RPC in flight for this long is closed gracefully (GOAWAY). */
+    idleTimeoutMs: number;
+    /** Open connections at once, authenticated or not; more are refused at accept. */
+    max: number;
+    /** Unauthenticated connections at once; past it a new one closes the oldest of them. */
+    maxUnauthenticated: number;
+    /** Unauthenticated connections from one address (IPv6: one /64); more are refused. */
+    maxUnauthenticatedPerAddress: number;
+  };
   metrics: {
     /** HTTP listener for /metrics, /healthz and /readyz; "" disables it. */
     listen: string;
@@ -111,6 +128,12 @@ export function defaultSettings(): AgentSettings {
     },
     cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
     auth: { users: [], tokenTtlMs: 30 * DAY_MS },
+    // A TLS 1.3 handshake takes one round trip and milliseconds of CPU: 10 s is
+    // generous on any link, and is how long a silent socket may hold a slot.
+    // 64 and 32: far above any legitimate burst of handshakes in flight, and few
+    // enough descriptors that strangers can never starve the agent (the issue saw
+    // an admin refused under ulimit -n 256).
+    connections: { handshakeTimeoutMs: 10_000, idleTimeoutMs: 5 * 60_000, max: 1000, maxUnauthenticated: 64, maxUnauthenticatedPerAddress: 32 },
     metrics: { listen: "localhost:9464" },
     stopJobsOnShutdown: false,
     shutdownGracePeriodMs: 10_000,

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { JobManager } from "../jobs/manager.js";
 import type { JobReason, JobState } from "../jobs/lifecycle.js";
-import type { MetricsHooks } from "./hooks.js";
+import type { ConnectionCut, ConnectionRefusal, MetricsHooks } from "./hooks.js";
 import { registerJobMetrics, scrapeTimeMetric } from "./job-metrics.js";
 import { JobSnapshot } from "./job-snapshot.js";
 
@@ -23,6 +23,8 @@ const STATES: Record<JobState, true> = { STARTED: true, RUNNING: true, EXITED: t
 const REASONS: Record<JobReason, true> = {
   Completed: true, Error: true, OOMKilled: true, FailedToStart: true, Stopped: true, AgentShutdown: true, Lost: true, Orphaned: true,
 };
+const REFUSALS: Record<ConnectionRefusal, true> = { max_connections: true, max_unauthenticated_per_address: true };
+const CUTS: Record<ConnectionCut, true> = { handshake_timeout: true, evicted: true, idle: true };
 
 // Unary RPCs take milliseconds; Stop waits out a grace period (10 s by default) and
 // GetOutput streams last as long as a job, hence the long tail.
@@ -51,6 +53,20 @@ export function createAgentMetrics(): AgentMetrics {
   const tlsFailures = new Counter({
     name: "jobworker_tls_handshake_failures_total", help: "Failed TLS handshakes with gRPC clients, by error code.", labelNames: ["reason"], registers,
   });
+  const refused = new Counter({
+    name: "jobworker_connections_refused_total", help: "gRPC connections closed as soon as they were accepted, by the cap they were over.", labelNames: ["reason"], registers,
+  });
+  for (const reason of Object.keys(REFUSALS)) refused.inc({ reason }, 0);
+  const cut = new Counter({
+    name: "jobworker_connections_closed_total",
+    help: "gRPC connections the agent closed: unauthenticated past the handshake timeout, evicted for a newer one, or idle.", labelNames: ["reason"], registers,
+  });
+  for (const reason of Object.keys(CUTS)) cut.inc({ reason }, 0);
+  const open = new Gauge({
+    name: "jobworker_connections", help: "gRPC connections open now, by state (unauthenticated: no verified client certificate yet).", labelNames: ["state"], registers,
+  });
+  open.set({ state: "unauthenticated" }, 0);
+  open.set({ state: "authenticated" }, 0);
   const cgroupMode = new Gauge({
     name: "jobworker_cgroup_mode", help: "The agent's resource control: 1 for its mode (v2, or unavailable: no per-job metrics).", labelNames: ["mode"], registers,
   });
@@ -75,6 +91,12 @@ export function createAgentMetrics(): AgentMetrics {
       rpcSeconds.observe({ method }, seconds);
     },
     tlsHandshakeFailed: (reason) => tlsFailures.inc({ reason: boundedReason(reason) }),
+    connectionRefused: (reason) => refused.inc({ reason }),
+    connectionClosed: (reason) => cut.inc({ reason }),
+    connectionsOpen: (unauthenticated, authenticated) => {
+      open.set({ state: "unauthenticated" }, unauthenticated);
+      open.set({ state: "authenticated" }, authenticated);
+    },
   };
 
   return {

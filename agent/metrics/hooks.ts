@@ -18,7 +18,17 @@ export interface MetricsHooks {
   rpcFinished(method: string, code: string, seconds: number): void;
   /** A TLS handshake with a client failed (protocol version, cipher, certificate). */
   tlsHandshakeFailed(reason: string): void;
+  /** A connection was closed as soon as it was accepted, over a cap. */
+  connectionRefused(reason: ConnectionRefusal): void;
+  /** An accepted connection was closed by the agent's connection policy. */
+  connectionClosed(reason: ConnectionCut): void;
+  /** Connections open now, by whether they have authenticated (a verified client certificate). */
+  connectionsOpen(unauthenticated: number, authenticated: number): void;
 }
+
+export type ConnectionRefusal = "max_connections" | "max_unauthenticated_per_address";
+/** evicted: the oldest unauthenticated connection, making room for a new one. */
+export type ConnectionCut = "handshake_timeout" | "evicted" | "idle";
 
 const nothing = () => {};
 
@@ -31,4 +41,7 @@ export const NO_METRICS: MetricsHooks = {
   streamClosed: nothing,
   rpcFinished: nothing,
   tlsHandshakeFailed: nothing,
+  connectionRefused: nothing,
+  connectionClosed: nothing,
+  connectionsOpen: nothing,
 };

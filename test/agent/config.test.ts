@@ -68,6 +68,10 @@ describe("agent configuration file", () => {
     ["TLS files incomplete", "tls:\n  caFile: /x/ca.crt\n", /^line 4: \/tls: must have properties certFile, keyFile when property caFile is present/],
     ["bad cgroup mode", "cgroup:\n  mode: v1\n", /^line 4: \/cgroup\/mode: got "v1", expected one of "auto", "off"/],
     ["YAML syntax", "jobs: [unclosed\n", /^line \d: YAML: /],
+    ["zero handshake timeout", "connections:\n  handshakeTimeout: 0s\n", /^line 4: \/connections\/handshakeTimeout: got "0s", expected a duration greater than zero/],
+    ["zero idle timeout", "connections:\n  idleTimeout: 0ms\n", /^line 4: \/connections\/idleTimeout: got "0ms", expected a duration greater than zero/],
+    ["no connections at all", "connections:\n  max: 0\n", /^line 4: \/connections\/max: got 0, must be >= 1/],
+    ["unknown connections key", "connections:\n  maxStartups: 10\n", /^line 4: \/connections\/maxStartups: unknown key/],
   ];
   for (const [name, body, expected] of broken) {
     it(`rejects: ${name}`, () => {
@@ -77,13 +81,23 @@ describe("agent configuration file", () => {
     });
   }
 
+  it("maps the connections section (durations and caps)", () => {
+    const doc = parseConfig("c.yaml", HEADER + "connections:\n  handshakeTimeout: 1500ms\n  idleTimeout: 2m\n  max: 50\n  maxUnauthenticated: 8\n  maxUnauthenticatedPerAddress: 2\n");
+    expect(applyDocument(defaultSettings(), doc).connections).to.deep.equal({
+      handshakeTimeoutMs: 1500, idleTimeoutMs: 120_000, max: 50, maxUnauthenticated: 8, maxUnauthenticatedPerAddress: 2,
+    });
+    expect(defaultSettings().connections).to.deep.equal({
+      handshakeTimeoutMs: 10_000, idleTimeoutMs: 300_000, max: 1000, maxUnauthenticated: 64, maxUnauthenticatedPerAddress: 32,
+    });
+  });
+
   it("reports all errors at once", () => {
     const found = problems(HEADER + "colour: blue\nlogLevel: loud\njobs:\n  outputCap: lots\n");
     expect(found).to.have.length(3);
   });
 
   it("prints back (--print-config form) to a document that validates and maps to the same settings", () => {
-    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\n"));
+    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\nconnections: {handshakeTimeout: 2500ms, max: 10}\n"));
     const printed = JSON.stringify(toDocument(settings));
     const again = applyDocument(defaultSettings(), parseConfig("printed.yaml", printed));
     expect(again).to.deep.equal(settings);
