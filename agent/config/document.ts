@@ -6,7 +6,7 @@ import { formatBytes, parseByteQuantity } from "../../common/quantity.js";
 import type { RoleRule } from "../auth/rbac.js";
 import type { UserEntry } from "../auth/users.js";
 import type { ResourceLimits } from "../jobs/record.js";
-import type { AgentSettings } from "./settings.js";
+import type { AgentSettings, MetricsTls } from "./settings.js";
 
 type Quantity = number | string;
 
@@ -44,7 +44,7 @@ export interface ConfigDocument {
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
   auth?: { users?: UserEntry[]; tokenTtl?: string; signingKeyFile?: string };
-  metrics?: { listen?: string; tls?: { certFile: string; keyFile: string } };
+  metrics?: { listen?: string; tls?: MetricsTls; bearerTokenFile?: string };
 }
 
 /** Settings with what the document sets laid over them (the document is already schema-valid). */
@@ -75,7 +75,8 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (doc.auth?.tokenTtl) s.auth.tokenTtlMs = parseDuration(doc.auth.tokenTtl);
   if (doc.auth?.signingKeyFile) s.auth.signingKeyFile = doc.auth.signingKeyFile;
   s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
-  if (doc.metrics?.tls) s.metrics.tls = { ...doc.metrics.tls };
+  if (doc.metrics?.tls) s.metrics.tls = structuredClone(doc.metrics.tls);
+  if (doc.metrics?.bearerTokenFile) s.metrics.bearerTokenFile = doc.metrics.bearerTokenFile;
   return s;
 }
 
@@ -109,7 +110,11 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       tokenTtl: formatDuration(s.auth.tokenTtlMs),
       ...(s.auth.signingKeyFile && { signingKeyFile: s.auth.signingKeyFile }),
     },
-    metrics: { listen: s.metrics.listen, ...(s.metrics.tls && { tls: { ...s.metrics.tls } }) },
+    metrics: {
+      listen: s.metrics.listen,
+      ...(s.metrics.tls && { tls: structuredClone(s.metrics.tls) }),
+      ...(s.metrics.bearerTokenFile && { bearerTokenFile: s.metrics.bearerTokenFile }),
+    },
   };
 }
 
