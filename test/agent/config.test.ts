@@ -44,6 +44,7 @@ describe("agent configuration file", () => {
     expect(s.jobs.retention.maxAgeMs).to.equal(168 * 3600_000);
     expect(s.roles.ci).to.deep.equal({ operations: ["start", "stop", "status", "output"], scope: "own" });
     expect(s.tls).to.deep.equal({ caFile: "/etc/jobworker/pki/ca.crt", certFile: "/etc/jobworker/pki/server.crt", keyFile: "/etc/jobworker/pki/server.key" });
+    expect(s.metrics).to.deep.equal({ listen: "127.0.0.1:9464", bearerTokenFile: "/etc/jobworker/metrics.token" }); // scraping needs the token
   });
 
   it("a minimal file is valid and changes nothing", () => {
@@ -68,6 +69,8 @@ describe("agent configuration file", () => {
     ["TLS files incomplete", "tls:\n  caFile: /x/ca.crt\n", /^line 4: \/tls: must have properties certFile, keyFile when property caFile is present/],
     ["bad cgroup mode", "cgroup:\n  mode: v1\n", /^line 4: \/cgroup\/mode: got "v1", expected one of "auto", "off"/],
     ["YAML syntax", "jobs: [unclosed\n", /^line \d: YAML: /],
+    ["scrape allow-list without a client CA", "metrics:\n  tls: {certFile: /x/m.crt, keyFile: /x/m.key, allowedClientNames: [prometheus]}\n", /^line 4: \/metrics\/tls: must have property clientCAFile when property allowedClientNames is present \(allowedClientNames needs clientCAFile\)/],
+    ["empty scrape allow-list", "metrics:\n  tls: {certFile: /x/m.crt, keyFile: /x/m.key, clientCAFile: /x/ca.crt, allowedClientNames: []}\n", /^line 4: \/metrics\/tls\/allowedClientNames: got \[\], must NOT have fewer than 1 items/],
   ];
   for (const [name, body, expected] of broken) {
     it(`rejects: ${name}`, () => {
@@ -83,7 +86,9 @@ describe("agent configuration file", () => {
   });
 
   it("prints back (--print-config form) to a document that validates and maps to the same settings", () => {
-    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\n"));
+    const metrics = "metrics:\n  bearerTokenFile: /t\n  tls: {certFile: /c, keyFile: /k, clientCAFile: /ca, allowedClientNames: [prometheus]}\n";
+    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\n" + metrics));
+    expect(settings.metrics).to.deep.equal({ listen: "localhost:9464", bearerTokenFile: "/t", tls: { certFile: "/c", keyFile: "/k", clientCAFile: "/ca", allowedClientNames: ["prometheus"] } });
     const printed = JSON.stringify(toDocument(settings));
     const again = applyDocument(defaultSettings(), parseConfig("printed.yaml", printed));
     expect(again).to.deep.equal(settings);
