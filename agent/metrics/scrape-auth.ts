@@ -53,8 +53,12 @@ function tokenRefusal(req: IncomingMessage, token: TokenDigest): Refusal | undef
  * scraper without one gets this answer rather than a bare connection reset.
  */
 function certificateRefusal(socket: TLSSocket, policy: ClientCertPolicy): Refusal | undefined {
-  if (!socket.authorized) return forbidden(`a client certificate from the metrics client CA is required (${socket.authorizationError ?? "none presented"})`);
-  const name = socket.getPeerCertificate().subject?.CN;
+  const presented = socket.getPeerCertificate(); // {} when the client sent none
+  if (!socket.authorized) {
+    const why = Object.keys(presented).length === 0 ? "none presented" : String(socket.authorizationError);
+    return forbidden(`a client certificate from the metrics client CA is required (${why})`);
+  }
+  const name = presented.subject?.CN;
   if (policy.allowedNames.length > 0 && !(typeof name === "string" && policy.allowedNames.includes(name))) {
     return forbidden(`client certificate ${JSON.stringify(name ?? "")} may not scrape metrics`);
   }
