@@ -23,7 +23,7 @@ import { parseUidRange, uidRangeConflict, UidPool } from "./jobs/uid-pool.js";
 import { StateLock } from "./jobs/state-lock.js";
 import { setupDelegation, type CgroupSetup } from "./cgroups/delegation.js";
 import { createAgentMetrics } from "./metrics/agent-metrics.js";
-import { startMetricsServer } from "./metrics/http-server.js";
+import { startMetricsListener } from "./metrics/listener.js";
 
 export interface RunningAgent {
   /** The bound gRPC port (useful when listening on port 0). */
@@ -94,15 +94,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   logger.info({ listen: settings.listen, port, stateDir: settings.stateDir }, "agent listening");
 
   let ready = true;
-  const metricsServer = settings.metrics.listen
-    ? await startMetricsServer({
-        listen: settings.metrics.listen,
-        registry: metrics.registry,
-        isReady: () => ready,
-        tls: settings.metrics.tls && { cert: await readFile(settings.metrics.tls.certFile), key: await readFile(settings.metrics.tls.keyFile) },
-      })
-    : undefined;
-  if (metricsServer) logger.info({ listen: settings.metrics.listen, port: metricsServer.port, tls: Boolean(settings.metrics.tls) }, "metrics listening");
+  const metricsServer = settings.metrics.listen ? await startMetricsListener(settings, metrics.registry, () => ready, logger) : undefined;
 
   let current = settings;
   return {
@@ -110,6 +102,8 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     metricsPort: metricsServer?.port,
     jobs,
     async reload(next) {
+      // Read first: a bad token file rejects the whole reload, with nothing changed yet.
+      const metricsToken = await metricsServer?.readToken(next.metrics);
       if (next.tls) {
         const material = await readTls(next.tls, next.cipherSuites);
         createSecureContext({ cert: material.cert, key: material.key, ca: material.ca }); // throws on a bad pair: keep the old one
@@ -120,8 +114,9 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
       if (next.auth.users.length > 0 || next.tls) users.set(next.auth.users);
       tokens.setTtl(next.auth.tokenTtlMs);
       logger.level = next.logLevel;
+      metricsServer?.setToken(metricsToken, next.metrics);
       const needRestart = restartOnlySettings(current, next);
-      current = { ...current, roles: next.roles, logLevel: next.logLevel, tls: next.tls ?? current.tls, cipherSuites: next.cipherSuites, auth: next.auth };
+      current = { ...current, roles: next.roles, logLevel: next.logLevel, tls: next.tls ?? current.tls, cipherSuites: next.cipherSuites, auth: next.auth, metrics: { ...current.metrics, bearerTokenFile: next.metrics.bearerTokenFile } };
       logger.info({ roles: Object.keys(next.roles), logLevel: next.logLevel, tlsRotated: Boolean(next.tls), needRestart }, "configuration reloaded");
     },
     async close() {
@@ -158,9 +153,10 @@ async function authentication(settings: AgentSettings, logger: Logger): Promise<
 /** Settings that changed but only take effect after a restart (listen address, state directory, job and cgroup settings...). */
 function restartOnlySettings(before: AgentSettings, after: AgentSettings): string[] {
   const live = new Set(["roles", "logLevel", "tls", "cipherSuites", "auth"]);
-  return (Object.keys(after) as (keyof AgentSettings)[]).filter(
-    (key) => !live.has(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key]),
-  );
+  // Of the metrics settings only the bearer token file is live.
+  const comparable = (s: AgentSettings) => ({ ...s, metrics: { ...s.metrics, bearerTokenFile: undefined } });
+  const [b, a] = [comparable(before), comparable(after)];
+  return (Object.keys(a) as (keyof AgentSettings)[]).filter((key) => !live.has(key) && JSON.stringify(b[key]) !== JSON.stringify(a[key]));
 }
 
 /** The delegated cgroup v2 subtree, or why there is none (one specific warning). */

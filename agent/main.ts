@@ -42,8 +42,9 @@ const program = new Command("jobagent")
     "after",
     `
 Precedence: flags > environment variables > configuration file > built-in defaults.
-SIGHUP re-reads the configuration file: roles, log level and the TLS certificate
-and key change live; a file with errors is rejected and the running settings stay.
+SIGHUP re-reads the configuration file: roles, log level, the TLS certificate
+and key and the metrics bearer token change live; a file with errors is rejected
+and the running settings stay.
 
 Examples:
   jobagent                                   # localhost:5000, development PKI, state in ~/.jobworker

@@ -6,7 +6,7 @@ import { formatBytes, parseByteQuantity } from "../../common/quantity.js";
 import type { RoleRule } from "../auth/rbac.js";
 import type { UserEntry } from "../auth/users.js";
 import type { ResourceLimits } from "../jobs/record.js";
-import type { AgentSettings } from "./settings.js";
+import type { AgentSettings, MetricsTls } from "./settings.js";
 
 type Quantity = number | string;
 
@@ -51,7 +51,7 @@ export interface ConfigDocument {
     maxUnauthenticated?: number;
     maxUnauthenticatedPerAddress?: number;
   };
-  metrics?: { listen?: string; tls?: { certFile: string; keyFile: string } };
+  metrics?: { listen?: string; tls?: MetricsTls; bearerTokenFile?: string };
 }
 
 /** Settings with what the document sets laid over them (the document is already schema-valid). */
@@ -83,7 +83,8 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (doc.auth?.signingKeyFile) s.auth.signingKeyFile = doc.auth.signingKeyFile;
   applyConnections(s.connections, doc.connections ?? {});
   s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
-  if (doc.metrics?.tls) s.metrics.tls = { ...doc.metrics.tls };
+  if (doc.metrics?.tls) s.metrics.tls = structuredClone(doc.metrics.tls);
+  if (doc.metrics?.bearerTokenFile) s.metrics.bearerTokenFile = doc.metrics.bearerTokenFile;
   return s;
 }
 
@@ -124,7 +125,11 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       maxUnauthenticated: s.connections.maxUnauthenticated,
       maxUnauthenticatedPerAddress: s.connections.maxUnauthenticatedPerAddress,
     },
-    metrics: { listen: s.metrics.listen, ...(s.metrics.tls && { tls: { ...s.metrics.tls } }) },
+    metrics: {
+      listen: s.metrics.listen,
+      ...(s.metrics.tls && { tls: structuredClone(s.metrics.tls) }),
+      ...(s.metrics.bearerTokenFile && { bearerTokenFile: s.metrics.bearerTokenFile }),
+    },
   };
 }
 

@@ -83,8 +83,10 @@ function explain(error: ErrorObject): string {
     case "pattern":
     case "anyOf":
       return `${got}, expected ${description ?? error.message}`;
-    case "dependencies":
-      return `${error.message} (caFile, certFile and keyFile go together)`;
+    case "dependencies": {
+      const { property, deps } = error.params as { property: string; deps: string };
+      return property === "allowedClientNames" ? `${error.message} (${property} needs ${deps})` : `${error.message} (caFile, certFile and keyFile go together)`;
+    }
     default:
       return `${got}, ${error.message}`;
   }

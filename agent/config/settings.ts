@@ -12,6 +12,15 @@ export interface TlsFiles {
   keyFile: string;
 }
 
+export interface MetricsTls {
+  certFile: string;
+  keyFile: string;
+  /** /metrics needs a client certificate this CA signed. */
+  clientCAFile?: string;
+  /** With clientCAFile: the subject CNs that may scrape; unset or empty, any the CA signed. */
+  allowedClientNames?: string[];
+}
+
 export interface AgentSettings {
   /** gRPC listen address, host:port (seed 000: localhost:5000). */
   listen: string;
@@ -87,7 +96,12 @@ export interface AgentSettings {
   metrics: {
     /** HTTP listener for /metrics, /healthz and /readyz; "" disables it. */
     listen: string;
-    tls?: { certFile: string; keyFile: string };
+    tls?: MetricsTls;
+    /**
+     * The token scrapers must send (Authorization: Bearer); re-read on SIGHUP.
+     * Unset, and without tls.clientCAFile, anyone who can connect may scrape.
+     */
+    bearerTokenFile?: string;
   };
   /** On SIGTERM/SIGINT, stop running jobs (reason AgentShutdown) instead of leaving them to the next agent. */
   stopJobsOnShutdown: boolean;

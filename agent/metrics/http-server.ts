@@ -1,11 +1,13 @@
 // The metrics and health listener, separate from the gRPC port (scrapers and
 // kubelet probes have no client certificate): /metrics in the Prometheus text
 // format, /healthz (the process serves) and /readyz (the gRPC server is bound
-// and not shutting down). Plain HTTP, or HTTPS when given a certificate.
+// and not shutting down). Plain HTTP, or HTTPS (TLS 1.3, as the gRPC side)
+// when given a certificate; /metrics may be guarded (scrape-auth.ts).
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { Refusal } from "./scrape-auth.js";
 
 export interface MetricsServer {
   port: number;
@@ -17,13 +19,16 @@ export interface MetricsServerOptions {
   listen: string;
   registry: Registry;
   isReady: () => boolean;
-  tls?: { cert: Buffer; key: Buffer };
+  /** clientCa: ask every client for a certificate and verify it against this CA (the guard decides what a missing one means). */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** Says who may read /metrics; absent: anyone who can connect. */
+  guard?: { check(req: IncomingMessage): Refusal | undefined };
 }
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(options.listen);
   const handler = (req: IncomingMessage, res: ServerResponse) => void respond(req, res, options);
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  const server: Server = options.tls ? createHttpsServer(httpsOptions(options.tls), handler) : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -41,17 +46,25 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   };
 }
 
+function httpsOptions(tls: NonNullable<MetricsServerOptions["tls"]>) {
+  const clientCerts = tls.clientCa && { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false };
+  return { cert: tls.cert, key: tls.key, minVersion: "TLSv1.3" as const, ...clientCerts };
+}
+
 async function respond(req: IncomingMessage, res: ServerResponse, options: MetricsServerOptions): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
   switch (path) {
-    case "/metrics":
+    case "/metrics": {
+      const refusal = options.guard?.check(req);
+      if (refusal) return send(res, refusal.status, refusal.body, refusal.headers);
       try {
         const body = await options.registry.metrics();
         return send(res, 200, body, { "Content-Type": options.registry.contentType });
       } catch (err) {
         return send(res, 500, `collecting metrics failed: ${(err as Error).message}\n`);
       }
+    }
     case "/healthz":
       return send(res, 200, "ok\n");
     case "/readyz":

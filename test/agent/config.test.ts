@@ -44,6 +44,7 @@ describe("agent configuration file", () => {
     expect(s.jobs.retention.maxAgeMs).to.equal(168 * 3600_000);
     expect(s.roles.ci).to.deep.equal({ operations: ["start", "stop", "status", "output"], scope: "own" });
     expect(s.tls).to.deep.equal({ caFile: "/etc/jobworker/pki/ca.crt", certFile: "/etc/jobworker/pki/server.crt", keyFile: "/etc/jobworker/pki/server.key" });
+    expect(s.metrics).to.deep.equal({ listen: "127.0.0.1:9464", bearerTokenFile: "/etc/jobworker/metrics.token" }); // scraping needs the token
   });
 
   it("a minimal file is valid and changes nothing", () => {
@@ -72,6 +73,8 @@ describe("agent configuration file", () => {
     ["zero idle timeout", "connections:\n  idleTimeout: 0ms\n", /^line 4: \/connections\/idleTimeout: got "0ms", expected a duration greater than zero/],
     ["no connections at all", "connections:\n  max: 0\n", /^line 4: \/connections\/max: got 0, must be >= 1/],
     ["unknown connections key", "connections:\n  maxStartups: 10\n", /^line 4: \/connections\/maxStartups: unknown key/],
+    ["scrape allow-list without a client CA", "metrics:\n  tls: {certFile: /x/m.crt, keyFile: /x/m.key, allowedClientNames: [prometheus]}\n", /^line 4: \/metrics\/tls: must have property clientCAFile when property allowedClientNames is present \(allowedClientNames needs clientCAFile\)/],
+    ["empty scrape allow-list", "metrics:\n  tls: {certFile: /x/m.crt, keyFile: /x/m.key, clientCAFile: /x/ca.crt, allowedClientNames: []}\n", /^line 4: \/metrics\/tls\/allowedClientNames: got \[\], must NOT have fewer than 1 items/],
   ];
   for (const [name, body, expected] of broken) {
     it(`rejects: ${name}`, () => {
@@ -97,7 +100,9 @@ describe("agent configuration file", () => {
   });
 
   it("prints back (--print-config form) to a document that validates and maps to the same settings", () => {
-    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\nconnections: {handshakeTimeout: 2500ms, max: 10}\n"));
+    const metrics = "metrics:\n  bearerTokenFile: /t\n  tls: {certFile: /c, keyFile: /k, clientCAFile: /ca, allowedClientNames: [prometheus]}\n";
+    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\nconnections: {handshakeTimeout: 2500ms, max: 10}\n" + metrics));
+    expect(settings.metrics).to.deep.equal({ listen: "localhost:9464", bearerTokenFile: "/t", tls: { certFile: "/c", keyFile: "/k", clientCAFile: "/ca", allowedClientNames: ["prometheus"] } });
     const printed = JSON.stringify(toDocument(settings));
     const again = applyDocument(defaultSettings(), parseConfig("printed.yaml", printed));
     expect(again).to.deep.equal(settings);

@@ -1,11 +1,17 @@
-// The metrics and health listener: plain HTTP and HTTPS, on loopback.
+// The metrics and health listener: plain HTTP and HTTPS, on loopback, open
+// or guarded by a bearer token or client certificates.
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { get } from "node:https";
 import { Counter, Registry } from "prom-client";
 import { ensureDevPki } from "../../certs/layout.js";
+import { join } from "node:path";
+import { readBearerToken } from "../../agent/metrics/bearer-token.js";
 import { parseListenAddress, startMetricsServer, type MetricsServer } from "../../agent/metrics/http-server.js";
+import { ScrapeGuard } from "../../agent/metrics/scrape-auth.js";
 import { tempDir } from "../helpers/tmp.js";
+import { httpsGet } from "./https-get.js";
+import { makeScrapePki, writeTokenFile } from "./scrape-pki.js";
 
 describe("metrics HTTP server", () => {
   let server: MetricsServer | undefined;
@@ -61,6 +67,61 @@ describe("metrics HTTP server", () => {
         req.on("error", reject);
       });
       expect(body).to.include("\ntest_things_total 3\n");
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("with a bearer token: /metrics is 401 (WWW-Authenticate: Bearer) without it or with a wrong one; /healthz and /readyz need none", async () => {
+    const dir = tempDir();
+    try {
+      const guard = new ScrapeGuard(await readBearerToken(writeTokenFile(join(dir.path, "token"), "s3cret-token")), undefined);
+      server = await startMetricsServer({ listen: "127.0.0.1:0", registry, isReady: () => true, guard });
+      const url = `http://127.0.0.1:${server.port}`;
+      const scrape = (authorization?: string) => fetch(`${url}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
+      const none = await scrape();
+      expect([none.status, none.headers.get("www-authenticate")]).to.deep.equal([401, 'Bearer realm="jobagent metrics"']);
+      expect(await none.text()).to.not.include("test_things_total");
+      for (const wrong of ["Bearer s3cret-tokem", "Bearer s3cret-token-and-more", "Bearer s3cret", "Basic czNjcmV0LXRva2Vu", "s3cret-token", "Bearer "]) {
+        const answer = await scrape(wrong);
+        expect([answer.status, answer.headers.get("www-authenticate")], wrong).to.deep.equal([401, 'Bearer realm="jobagent metrics", error="invalid_token"']);
+      }
+      for (const right of ["Bearer s3cret-token", "bearer s3cret-token"]) {
+        const answer = await scrape(right);
+        expect(answer.status, right).to.equal(200);
+        expect(await answer.text()).to.include("\ntest_things_total 3\n");
+      }
+      expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+      expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+      guard.setToken(await readBearerToken(writeTokenFile(join(dir.path, "token"), "rotated"))); // what SIGHUP does
+      expect((await scrape("Bearer s3cret-token")).status).to.equal(401);
+      expect((await scrape("Bearer rotated")).status).to.equal(200);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("with a client CA: /metrics needs a certificate it signed (403 without one or with another CA's), of an allowed CN; probes need none; TLS 1.3 only", async () => {
+    const dir = tempDir();
+    try {
+      const pki = await makeScrapePki(dir.path);
+      const tls = { cert: readFileSync(pki.server.certFile), key: readFileSync(pki.server.keyFile), clientCa: readFileSync(pki.caFile) };
+      const guard = new ScrapeGuard(undefined, { allowedNames: ["prometheus"] });
+      server = await startMetricsServer({ listen: "127.0.0.1:0", registry, isReady: () => true, tls, guard });
+      const get = (path: string, client?: keyof typeof pki.clients) => httpsGet(server!.port, path, { caFile: pki.caFile, client: client && pki.clients[client] });
+      const scraped = await get("/metrics", "prometheus");
+      expect(scraped.status).to.equal(200);
+      expect(scraped.body).to.include("\ntest_things_total 3\n");
+      const anonymous = await get("/metrics");
+      expect([anonymous.status, anonymous.body]).to.deep.equal([403, "a client certificate from the metrics client CA is required (none presented)\n"]);
+      const intruder = await get("/metrics", "intruder"); // the allowed CN, from another CA
+      expect(intruder.status).to.equal(403);
+      expect(intruder.body).to.match(/^a client certificate from the metrics client CA is required \((?!none)/);
+      expect(await get("/metrics", "alice")).to.deep.equal({ status: 403, body: 'client certificate "alice" may not scrape metrics\n' });
+      expect((await get("/healthz")).status).to.equal(200);
+      expect((await get("/readyz")).status).to.equal(200);
+      const old = await httpsGet(server.port, "/healthz", { caFile: pki.caFile, maxVersion: "TLSv1.2" }).then(() => undefined, (err: Error) => err);
+      expect(old, "a TLS 1.2 handshake should fail").to.be.instanceOf(Error);
     } finally {
       dir.cleanup();
     }

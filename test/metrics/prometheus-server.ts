@@ -21,7 +21,13 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(targets: string[], options: { readyTimeoutMs?: number } = {}): Promise<PrometheusServer> {
+export interface PrometheusOptions {
+  readyTimeoutMs?: number;
+  /** More keys of the scrape config, e.g. scheme, authorization, tls_config (written as JSON, which YAML reads). */
+  scrape?: Record<string, unknown>;
+}
+
+export async function startPrometheus(targets: string[], options: PrometheusOptions = {}): Promise<PrometheusServer> {
   const dir = tempDir("jobworker-prometheus-");
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -33,6 +39,7 @@ export async function startPrometheus(targets: string[], options: { readyTimeout
       "scrape_configs:",
       "- job_name: jobagent",
       `  static_configs: [{targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]}]`,
+      ...Object.entries(options.scrape ?? {}).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`),
       "",
     ].join("\n"),
   );
