@@ -54,6 +54,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     defaultGracePeriodMs: settings.jobs.defaultGracePeriodMs,
     outputCapBytes: settings.jobs.outputCapBytes,
     maxConcurrentJobs: settings.jobs.maxConcurrentJobs,
+    maxConcurrentJobsPerOwner: settings.jobs.maxConcurrentJobsPerOwner,
     retention: settings.jobs.retention,
     placement: new Placement({
       cgroups,

@@ -10,6 +10,7 @@ import type { AuthServiceClient } from "../proto/generated/authservice/AuthServi
 import type { LoginResponse__Output } from "../proto/generated/authservice/LoginResponse.js";
 import type { AgentInfoResponse__Output } from "../proto/generated/workerservice/AgentInfoResponse.js";
 import type { GetOutputRequest } from "../proto/generated/workerservice/GetOutputRequest.js";
+import type { ListRequest } from "../proto/generated/workerservice/ListRequest.js";
 import type { ListResponse__Output } from "../proto/generated/workerservice/ListResponse.js";
 import type { QueryStatusResponse__Output } from "../proto/generated/workerservice/QueryStatusResponse.js";
 import type { StartRequest } from "../proto/generated/workerservice/StartRequest.js";
@@ -21,7 +22,7 @@ import type { WorkerServiceClient } from "../proto/generated/workerservice/Worke
 import type { JobctlContext, TlsFiles } from "./config.js";
 import { ConfigError, toRpcError } from "./errors.js";
 
-/** Deadline for Start, QueryStatus and List. */
+/** Deadline for Start, QueryStatus and each page of List. */
 export const UNARY_TIMEOUT_MS = 30_000;
 /** Stop waits for the job to end, so its deadline is the grace period plus this. */
 export const STOP_MARGIN_MS = 30_000;
@@ -32,7 +33,8 @@ export interface WorkerApi {
   start(request: StartRequest): Promise<StartResponse__Output>;
   stop(request: StopRequest, timeoutMs: number): Promise<StopResponse__Output>;
   status(jobID: Buffer): Promise<QueryStatusResponse__Output>;
-  list(): Promise<ListResponse__Output>;
+  /** One page (list-pages.ts fetches them all). */
+  list(request: ListRequest): Promise<ListResponse__Output>;
   agentInfo(): Promise<AgentInfoResponse__Output>;
   top(): Promise<TopResponse__Output>;
   /**
@@ -66,7 +68,7 @@ export function connect(context: JobctlContext, files: TlsFiles): WorkerApi {
     start: (request) => unary((req, opts, cb) => client.Start(req, opts, cb), request),
     stop: (request, timeoutMs) => unary((req, opts, cb) => client.Stop(req, opts, cb), request, timeoutMs),
     status: (jobID) => unary((req, opts, cb) => client.QueryStatus(req, opts, cb), { jobID }),
-    list: () => unary((req, opts, cb) => client.List(req, opts, cb), {}),
+    list: (request) => unary((req, opts, cb) => client.List(req, opts, cb), request),
     agentInfo: () => unary((req, opts, cb) => client.AgentInfo(req, opts, cb), {}),
     top: () => unary((req, opts, cb) => client.Top(req, opts, cb), {}),
     async *output(request, signal) {

@@ -18,7 +18,7 @@ export function workerServiceHandlers(service: JobService, rpc: RpcContext, metr
     Start: rpc.unary("Start", (caller, request: StartRequest__Output) => service.start(caller, request)),
     Stop: rpc.unary("Stop", (caller, request: StopRequest__Output) => service.stop(caller, request)),
     QueryStatus: rpc.unary("QueryStatus", (caller, request: QueryStatusRequest__Output) => service.queryStatus(caller, request)),
-    List: rpc.unary("List", (caller, _request: ListRequest__Output) => service.list(caller)),
+    List: rpc.unary("List", (caller, request: ListRequest__Output) => service.list(caller, request)),
     AgentInfo: rpc.unary("AgentInfo", (caller, _request: AgentInfoRequest__Output) => service.agentInfo(caller)),
     Top: rpc.unary("Top", (caller, _request: TopRequest__Output) => service.top(caller)),
     GetOutput: async (call) => {

@@ -3,6 +3,7 @@
 // adapter (grpc-adapter.ts) is a thin layer over it with the same shape.
 import type { GetOutputRequest__Output } from "../../proto/generated/workerservice/GetOutputRequest.js";
 import type { GetOutputResponse } from "../../proto/generated/workerservice/GetOutputResponse.js";
+import type { ListRequest__Output } from "../../proto/generated/workerservice/ListRequest.js";
 import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
 import type { QueryStatusRequest__Output } from "../../proto/generated/workerservice/QueryStatusRequest.js";
 import type { QueryStatusResponse } from "../../proto/generated/workerservice/QueryStatusResponse.js";
@@ -24,6 +25,8 @@ import { CpuRate } from "./cpu-rate.js";
 import type { JobTop } from "../../proto/generated/workerservice/JobTop.js";
 import type { TopResponse } from "../../proto/generated/workerservice/TopResponse.js";
 import { parseGracePeriod, parseOffset, validateCommand } from "./limits.js";
+import { LIST_PAGE_BUDGET_BYTES, listPage } from "./list-page.js";
+import { workerservice } from "../../proto/load.js";
 
 /** What the service enforces and reports beyond the role table. */
 export interface ServicePolicy {
@@ -76,11 +79,19 @@ export class JobService {
     return toStatusResponse(this.jobs.status(this.visibleJob(caller, "status", request.jobID)));
   }
 
-  list(caller: Identity): ListResponse {
+  /** One page of the jobs the caller may see, oldest first (list-page.ts); the scope applies to every page. */
+  list(caller: Identity, request: ListRequest__Output): ListResponse {
     const scope = authorize(this.roles, caller, "list");
-    const jobs = this.jobs.list().filter((job) => scope === "all" || job.owner === caller.name);
-    jobs.sort((a, b) => a.startTime.localeCompare(b.startTime));
-    return { jobs: jobs.map(toStatusResponse) };
+    const visible = this.jobs.list().filter((job) => scope === "all" || job.owner === caller.name);
+    const serialize = workerservice().WorkerService.service.List.responseSerialize;
+    return listPage(visible, {
+      pageSize: request.pageSize,
+      pageToken: request.pageToken,
+      budgetBytes: LIST_PAGE_BUDGET_BYTES,
+      toStatus: toStatusResponse,
+      // Exactly what the job adds to the page on the wire: a ListResponse's repeated field is the concatenation of its entries.
+      encodedSize: (status) => serialize({ jobs: [status] }).length,
+    });
   }
 
   /** Live usage of the running jobs the caller may see; CPU averaged since the previous Top (or over a short sample). */

@@ -35,7 +35,8 @@ export interface ConfigDocument {
     defaultGracePeriod?: string;
     outputCap?: Quantity;
     maxConcurrentJobs?: number;
-    retention?: { maxFinishedJobs?: number; maxAge?: string };
+    maxConcurrentJobsPerOwner?: number;
+    retention?: { maxFinishedJobs?: number; maxFinishedJobsPerOwner?: number; maxAge?: string };
     defaultLimits?: LimitsDocument;
     maxLimits?: LimitsDocument;
     runAsUser?: string;
@@ -70,7 +71,9 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (jobs.defaultGracePeriod) s.jobs.defaultGracePeriodMs = parseDuration(jobs.defaultGracePeriod);
   if (jobs.outputCap !== undefined) s.jobs.outputCapBytes = bytes(jobs.outputCap);
   s.jobs.maxConcurrentJobs = jobs.maxConcurrentJobs ?? s.jobs.maxConcurrentJobs;
+  if (jobs.maxConcurrentJobsPerOwner !== undefined) s.jobs.maxConcurrentJobsPerOwner = jobs.maxConcurrentJobsPerOwner;
   s.jobs.retention.maxFinishedJobs = jobs.retention?.maxFinishedJobs ?? s.jobs.retention.maxFinishedJobs;
+  if (jobs.retention?.maxFinishedJobsPerOwner !== undefined) s.jobs.retention.maxFinishedJobsPerOwner = jobs.retention.maxFinishedJobsPerOwner;
   if (jobs.retention?.maxAge) s.jobs.retention.maxAgeMs = parseDuration(jobs.retention.maxAge);
   if (jobs.defaultLimits) s.jobs.defaultLimits = limits(jobs.defaultLimits);
   if (jobs.maxLimits) s.jobs.maxLimits = limits(jobs.maxLimits);
@@ -105,7 +108,13 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       defaultGracePeriod: formatDuration(s.jobs.defaultGracePeriodMs),
       outputCap: formatBytes(s.jobs.outputCapBytes),
       maxConcurrentJobs: s.jobs.maxConcurrentJobs,
-      retention: { maxFinishedJobs: s.jobs.retention.maxFinishedJobs, maxAge: formatDuration(s.jobs.retention.maxAgeMs) },
+      // The per-owner limits are printed only when set: unset, they follow the global ones (half, rounded up).
+      ...(s.jobs.maxConcurrentJobsPerOwner !== undefined && { maxConcurrentJobsPerOwner: s.jobs.maxConcurrentJobsPerOwner }),
+      retention: {
+        maxFinishedJobs: s.jobs.retention.maxFinishedJobs,
+        ...(s.jobs.retention.maxFinishedJobsPerOwner !== undefined && { maxFinishedJobsPerOwner: s.jobs.retention.maxFinishedJobsPerOwner }),
+        maxAge: formatDuration(s.jobs.retention.maxAgeMs),
+      },
       defaultLimits: limitsDocument(s.jobs.defaultLimits),
       maxLimits: limitsDocument(s.jobs.maxLimits),
       ...(s.jobs.runAsUser !== undefined && { runAsUser: s.jobs.runAsUser }),

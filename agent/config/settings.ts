@@ -39,7 +39,10 @@ export interface AgentSettings {
     defaultGracePeriodMs: number;
     outputCapBytes: number;
     maxConcurrentJobs: number;
-    retention: { maxFinishedJobs: number; maxAgeMs: number };
+    /** Running jobs per owner (the starter's identity); unset: half of maxConcurrentJobs, rounded up (jobs/owner-share.ts). */
+    maxConcurrentJobsPerOwner?: number;
+    /** maxFinishedJobsPerOwner unset: half of maxFinishedJobs, rounded up; past the global count the owner keeping the most loses its oldest. */
+    retention: { maxFinishedJobs: number; maxFinishedJobsPerOwner?: number; maxAgeMs: number };
     /** Limits for jobs that ask for none (0: unlimited). */
     defaultLimits: ResourceLimits;
     /** Highest limits a job may ask for (0: no maximum). */

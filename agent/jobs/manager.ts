@@ -2,13 +2,15 @@
 // It knows nothing of gRPC, identities or roles: callers pass an owner string
 // and get typed errors (../errors.ts).
 //
-// The manager keeps the registry, admission (concurrency, uids) and shutdown;
+// The manager keeps the registry, admission (admission.ts: running jobs per
+// owner and in all; uids) and shutdown;
 // one JobRunner per job owns its start, following, stop and end (job-runner.ts);
 // recovery.ts reattaches the jobs of earlier agents; retention.ts says which
 // finished jobs to forget. The lifecycle is drawn in lifecycle.ts.
 import { chmod } from "node:fs/promises";
 import type { Logger } from "pino";
-import { NotFoundError, ResourceExhaustedError, UnavailableError } from "../errors.js";
+import { NotFoundError, UnavailableError } from "../errors.js";
+import { Admission } from "./admission.js";
 import { newJobId } from "./ids.js";
 import { JobRunner, type RunnerContext } from "./job-runner.js";
 import { DEFAULT_MONITOR_PATH, UidInUseError } from "./monitor.js";
@@ -26,6 +28,7 @@ import type { CgroupStats } from "../cgroups/job-cgroup.js";
 import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 import { isFinal } from "./lifecycle.js";
 import { cleanUpAfter, jobUserOf } from "./cleanup.js";
+import { defaultOwnerShare } from "./owner-share.js";
 
 /** Who jobs run as: the agent's own user, one fixed user, or a uid of their own each. */
 export type JobUsers =
@@ -45,6 +48,8 @@ export interface JobManagerOptions {
   outputCapBytes: number;
   /** Jobs in STARTED or RUNNING at once; more are refused with RESOURCE_EXHAUSTED. */
   maxConcurrentJobs: number;
+  /** The same, per owner; default half of maxConcurrentJobs, rounded up (owner-share.ts). */
+  maxConcurrentJobsPerOwner?: number;
   retention: Retention;
   /** After the command ends, how long output from processes that escaped the job may still arrive. */
   drainTimeoutMs?: number;
@@ -71,8 +76,8 @@ const UID_ATTEMPTS = 16;
 
 export class JobManager {
   private readonly runners = new Map<string, JobRunner>();
-  /** Ids of jobs not yet final: the concurrency count. */
-  private readonly running = new Set<string>();
+  /** Jobs not yet final, per owner and in all: the concurrency counts. */
+  private readonly admission: Admission;
   private readonly store: JobStore;
   private readonly metrics: MetricsHooks;
   private readonly monitors: MonitorWatch;
@@ -90,6 +95,10 @@ export class JobManager {
     this.store = new JobStore(options.stateDir);
     this.metrics = options.metrics ?? NO_METRICS;
     this.users = options.users ?? { kind: "agent" };
+    this.admission = new Admission({
+      global: options.maxConcurrentJobs,
+      perOwner: options.maxConcurrentJobsPerOwner ?? defaultOwnerShare(options.maxConcurrentJobs),
+    });
     this.monitors = new MonitorWatch(options.helpers?.pidwatch ?? DEFAULT_PIDWATCH_PATH);
     this.placement =
       options.placement ??
@@ -120,7 +129,7 @@ export class JobManager {
       // Jobs running as other users must be able to reach their work/ directory under ours.
       if (manager.users.kind !== "agent") await chmod(options.stateDir, 0o711);
       const pool = manager.users.kind === "perJob" ? manager.users.pool : undefined;
-      for (const runner of await recoverJobs(manager.ctx, pool, (id) => manager.running.add(id))) manager.runners.set(runner.id, runner);
+      for (const runner of await recoverJobs(manager.ctx, pool, (record) => manager.admission.add(record.id, record.owner))) manager.runners.set(runner.id, runner);
     } catch (err) {
       await manager.close();
       throw err;
@@ -133,9 +142,7 @@ export class JobManager {
   /** Resolves once the job's command is executing (RUNNING) or could not be executed (it then ends FAILED). */
   async start(owner: string, command: string, args: string[], options: StartOptions = {}): Promise<JobRecord> {
     if (this.closing) throw new UnavailableError("the agent is shutting down");
-    if (this.running.size >= this.options.maxConcurrentJobs) {
-      throw new ResourceExhaustedError(`too many running jobs (limit ${this.options.maxConcurrentJobs})`);
-    }
+    this.admission.check(owner);
     const launched = this.launch(owner, command, args, options);
     // Shutdown waits for starts in flight, so that it sees (and stops) every job.
     this.launching.add(launched);
@@ -219,7 +226,7 @@ export class JobManager {
         uid: user.uid ?? process.getuid?.(), gid: user.gid ?? process.getgid?.(), ...(user.ownIds ? { ownUid: true } : {}),
       };
       // Counted from here, so concurrent starts cannot overshoot the limit while we await.
-      this.running.add(id);
+      this.admission.add(id, owner);
       try {
         const runner = await JobRunner.launch(this.ctx, record, { command, args, env: jobEnvironment(id, this.store.workDir(id)), ...user });
         this.runners.set(id, runner);
@@ -227,7 +234,7 @@ export class JobManager {
         this.metrics.jobStarted(record);
         return runner.snapshot();
       } catch (err) {
-        this.running.delete(id);
+        this.admission.remove(id);
         if (user.ownIds) this.releaseUid(user.uid);
         if (!(err instanceof UidInUseError) || attempt >= UID_ATTEMPTS) throw err;
         // Someone else's uid (a user added to NSS in our range, or a stray process): never again in this run.
@@ -250,7 +257,7 @@ export class JobManager {
 
   /** A job reached its final state: by then its monitor has killed what ran as its uid and removed its files. */
   private ended(runner: JobRunner): void {
-    this.running.delete(runner.id);
+    this.admission.remove(runner.id);
     if (runner.record.ownUid && !runner.record.workDirLeft) this.releaseUid(runner.record.uid);
     if (!this.closing) this.gc();
   }

@@ -6,9 +6,10 @@
 // what is left of them is killed (job-runner.ts decides which, per job).
 import { isFinal } from "./lifecycle.js";
 import { JobRunner, type RunnerContext } from "./job-runner.js";
+import type { JobRecord } from "./record.js";
 import type { UidPool } from "./uid-pool.js";
 
-export async function recoverJobs(ctx: RunnerContext, pool: UidPool | undefined, countRunning: (id: string) => void): Promise<JobRunner[]> {
+export async function recoverJobs(ctx: RunnerContext, pool: UidPool | undefined, countRunning: (record: JobRecord) => void): Promise<JobRunner[]> {
   const records = await ctx.store.loadAll((id, err) => ctx.logger?.error({ jobId: id, err }, "job record unreadable; left on disk untouched"));
   const runners: JobRunner[] = [];
   for (const record of records) {
@@ -18,7 +19,7 @@ export async function recoverJobs(ctx: RunnerContext, pool: UidPool | undefined,
       runners.push(await JobRunner.finished(ctx, record));
       continue;
     }
-    countRunning(record.id);
+    countRunning(record);
     const runner = await JobRunner.attach(ctx, record);
     await runner.settled(); // what happened while no agent ran is recorded before the agent serves
     runners.push(runner);

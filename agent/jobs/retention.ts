@@ -1,17 +1,55 @@
-// Which finished jobs to forget: the oldest beyond the retention count, and
-// those that ended longer ago than the retention age.
+// Which finished jobs to forget: those that ended longer ago than the
+// retention age; each owner's oldest beyond the per-owner count; then, while
+// more than the global count are left, the oldest of whichever owner keeps the
+// most. So an owner at or under everyone else's count never loses a record to
+// another owner's load: the one crowding the pool pays for it, and the pool
+// converges on equal shares. Ties go to the owner whose oldest record is the
+// oldest, so the result never depends on iteration order.
 import { isFinal } from "./lifecycle.js";
+import { defaultOwnerShare } from "./owner-share.js";
 import type { JobRecord } from "./record.js";
 
 export interface Retention {
   maxFinishedJobs: number;
+  /** Default: half of maxFinishedJobs, rounded up (owner-share.ts). */
+  maxFinishedJobsPerOwner?: number;
   maxAgeMs: number;
 }
 
 export function expiredJobs(records: Iterable<JobRecord>, retention: Retention, now = Date.now()): string[] {
-  const finished = [...records].filter((r) => isFinal(r.state)).sort((a, b) => (a.endTime ?? "").localeCompare(b.endTime ?? ""));
   const cutoff = new Date(now - retention.maxAgeMs).toISOString();
-  return finished
-    .filter((r, index) => finished.length - index > retention.maxFinishedJobs || (r.endTime ?? "") < cutoff)
-    .map((r) => r.id);
+  const expired: string[] = [];
+  const kept = new Map<string, JobRecord[]>(); // owner -> finished records kept so far, oldest first
+  for (const record of oldestFirst([...records].filter((r) => isFinal(r.state)))) {
+    if ((record.endTime ?? "") < cutoff) expired.push(record.id);
+    else if (kept.has(record.owner)) kept.get(record.owner)!.push(record);
+    else kept.set(record.owner, [record]);
+  }
+  const perOwner = retention.maxFinishedJobsPerOwner ?? defaultOwnerShare(retention.maxFinishedJobs);
+  let total = 0;
+  for (const own of kept.values()) {
+    while (own.length > perOwner) expired.push(own.shift()!.id);
+    total += own.length;
+  }
+  for (; total > retention.maxFinishedJobs; total--) expired.push(mostKept(kept).shift()!.id);
+  return expired;
+}
+
+/** By end time, then id: a total order, whatever order the records came in. */
+function oldestFirst(records: JobRecord[]): JobRecord[] {
+  return records.sort((a, b) => (endOf(a) < endOf(b) ? -1 : endOf(a) > endOf(b) ? 1 : 0));
+}
+
+/** The records of the owner keeping the most; of those tied, the one whose oldest record is the oldest. */
+function mostKept(kept: Map<string, JobRecord[]>): JobRecord[] {
+  let most: JobRecord[] = [];
+  for (const own of kept.values()) {
+    if (own.length > most.length || (own.length === most.length && own.length > 0 && endOf(own[0]) < endOf(most[0]))) most = own;
+  }
+  return most;
+}
+
+/** End time, then id, as one sortable string (ISO times of one format sort as text). */
+function endOf(record: JobRecord): string {
+  return `${record.endTime ?? ""} ${record.id}`;
 }

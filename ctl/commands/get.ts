@@ -1,12 +1,13 @@
 // jobctl get jobs (alias: jobctl list): the jobs the caller may see, oldest
 // first, as a kubectl-style table, or -o wide|json|yaml|name, narrowed with
-// -l (selector.ts).
+// -l (selector.ts). Every page of List is fetched (list-pages.ts).
 import { Argument, type Command } from "commander";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import { formatBytes } from "../../common/quantity.js";
 import { commandLine, formatAge, formatTable, fromTimestamp, orDash, printable } from "../format.js";
 import { formatStructured, listOf, outputOption, toJsonObject, type OutputFormat } from "../output-format.js";
 import { matchesSelector, parseSelector, type Requirement } from "../selector.js";
+import { listAllJobs } from "../list-pages.js";
 import { withAgent } from "./shared.js";
 
 interface GetOptions {
@@ -49,7 +50,7 @@ export function registerGet(program: Command): void {
 }
 
 async function listJobs(command: Command, options: GetOptions): Promise<void> {
-  const { jobs: all } = await withAgent(command, (api) => api.list());
+  const all = await withAgent(command, listAllJobs);
   const jobs = options.selector ? all.filter((job) => matchesSelector(job, options.selector!)) : all;
   const output = options.output ?? "table";
   if (output === "json" || output === "yaml") {

@@ -42,6 +42,8 @@ describe("agent configuration file", () => {
     expect(s.listen).to.equal("0.0.0.0:5000");
     expect(s.jobs.maxLimits).to.deep.include({ cpuCores: 4, memoryBytes: 8 * 2 ** 30, ioWriteBps: 200 * 2 ** 20, pids: 4096 });
     expect(s.jobs.retention.maxAgeMs).to.equal(168 * 3600_000);
+    expect(s.jobs.maxConcurrentJobsPerOwner).to.equal(50);
+    expect(s.jobs.retention.maxFinishedJobsPerOwner).to.equal(500);
     expect(s.roles.ci).to.deep.equal({ operations: ["start", "stop", "status", "output"], scope: "own" });
     expect(s.tls).to.deep.equal({ caFile: "/etc/jobworker/pki/ca.crt", certFile: "/etc/jobworker/pki/server.crt", keyFile: "/etc/jobworker/pki/server.key" });
     expect(s.metrics).to.deep.equal({ listen: "127.0.0.1:9464", bearerTokenFile: "/etc/jobworker/metrics.token" }); // scraping needs the token
@@ -101,11 +103,13 @@ describe("agent configuration file", () => {
 
   it("prints back (--print-config form) to a document that validates and maps to the same settings", () => {
     const metrics = "metrics:\n  bearerTokenFile: /t\n  tls: {certFile: /c, keyFile: /k, clientCAFile: /ca, allowedClientNames: [prometheus]}\n";
-    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  retention: {maxAge: 36h}\nconnections: {handshakeTimeout: 2500ms, max: 10}\n" + metrics));
+    const settings = applyDocument(defaultSettings(), parseConfig("x.yaml", HEADER + "jobs:\n  outputCap: 512Mi\n  maxConcurrentJobsPerOwner: 7\n  retention: {maxAge: 36h, maxFinishedJobsPerOwner: 9}\nconnections: {handshakeTimeout: 2500ms, max: 10}\n" + metrics));
     expect(settings.metrics).to.deep.equal({ listen: "localhost:9464", bearerTokenFile: "/t", tls: { certFile: "/c", keyFile: "/k", clientCAFile: "/ca", allowedClientNames: ["prometheus"] } });
     const printed = JSON.stringify(toDocument(settings));
     const again = applyDocument(defaultSettings(), parseConfig("printed.yaml", printed));
     expect(again).to.deep.equal(settings);
+    expect(again.jobs).to.deep.include({ maxConcurrentJobsPerOwner: 7 });
+    expect(again.jobs.retention.maxFinishedJobsPerOwner).to.equal(9);
   });
 
   describe("jobagent CLI", () => {

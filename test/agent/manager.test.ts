@@ -179,6 +179,86 @@ describe("JobManager (real child processes)", () => {
     expect((await manager.wait(next.id)).state).to.equal("EXITED");
   });
 
+  describe("per owner", () => {
+    async function refusal(start: Promise<unknown>): Promise<{ code?: string; message: string }> {
+      return start.then(() => expect.fail("the start should be refused"), (err: { code?: string; message: string }) => err);
+    }
+
+    async function finish(owner: string): Promise<string> {
+      const { id } = await manager.start(owner, "true", []);
+      await manager.wait(id); // its end ran the retention (the manager forgets jobs before wait resolves)
+      return id;
+    }
+
+    const kept = (ids: string[]) => ids.filter((id) => manager.list().some((job) => job.id === id));
+
+    it("admits at most maxConcurrentJobsPerOwner running jobs per owner; other owners still start; the global limit holds", async () => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { maxConcurrentJobs: 3, maxConcurrentJobsPerOwner: 2 }));
+      const alice = [await manager.start("alice", "sleep", ["1000"]), await manager.start("alice", "sleep", ["1000"])];
+      const own = await refusal(manager.start("alice", "sleep", ["1000"]));
+      expect(own.code).to.equal("RESOURCE_EXHAUSTED");
+      expect(own.message).to.match(/for owner alice: 2 \(per-owner limit 2, jobs.maxConcurrentJobsPerOwner\)/);
+      const bob = await manager.start("bob", "sleep", ["1000"]);
+      const global = await refusal(manager.start("carol", "sleep", ["1000"]));
+      expect(global.code).to.equal("RESOURCE_EXHAUSTED");
+      expect(global.message).to.match(/on this agent: 3 \(global limit 3, jobs.maxConcurrentJobs\)/);
+      await manager.stop(alice[0].id, 0); // a slot of alice's own frees a slot for alice (and the agent)
+      const again = await manager.start("alice", "sleep", ["1000"]);
+      for (const job of [alice[1], bob, again]) await manager.stop(job.id, 0);
+    });
+
+    it("defaults the per-owner running limit to half the global one, rounded up", async () => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { maxConcurrentJobs: 5 }));
+      const alice = [];
+      for (let i = 0; i < 3; i++) alice.push(await manager.start("alice", "sleep", ["1000"]));
+      expect((await refusal(manager.start("alice", "sleep", ["1000"]))).message).to.match(/per-owner limit 3/);
+      const bob = [await manager.start("bob", "sleep", ["1000"]), await manager.start("bob", "sleep", ["1000"])];
+      expect((await refusal(manager.start("bob", "sleep", ["1000"]))).message).to.match(/global limit 5/);
+      for (const job of [...alice, ...bob]) await manager.stop(job.id, 0);
+    });
+
+    it("a running job found by recovery counts for its owner", async () => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { maxConcurrentJobs: 10, maxConcurrentJobsPerOwner: 1 }));
+      const { id } = await manager.start("alice", "sleep", ["1000"]);
+      await manager.close(); // the job keeps running; the next manager reattaches to it
+      manager = await JobManager.open(options(dir.path, { maxConcurrentJobs: 10, maxConcurrentJobsPerOwner: 1 }));
+      expect((await refusal(manager.start("alice", "true", []))).message).to.match(/per-owner limit 1/);
+      await manager.stop(id, 0);
+    });
+
+    it("past maxFinishedJobsPerOwner forgets only that owner's oldest finished jobs", async () => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 10, maxFinishedJobsPerOwner: 2, maxAgeMs: 3600_000 } }));
+      const bob = await finish("bob");
+      const alice = [await finish("alice"), await finish("alice"), await finish("alice"), await finish("alice")];
+      expect(kept([bob, ...alice])).to.deep.equal([bob, alice[2], alice[3]]);
+      expect(() => manager.status(alice[0])).to.throw(/not found/);
+    });
+
+    it("past the global maxFinishedJobs forgets the oldest of the owner keeping the most, not another owner's", async () => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 3, maxFinishedJobsPerOwner: 3, maxAgeMs: 3600_000 } }));
+      const bob = await finish("bob"); // the oldest record of all
+      const alice = [await finish("alice"), await finish("alice"), await finish("alice")];
+      expect(kept([bob, ...alice])).to.deep.equal([bob, alice[1], alice[2]]);
+      expect(manager.list().filter((job) => job.state === "EXITED")).to.have.length(3); // the global count holds
+      const bobAgain = await finish("bob"); // now a tie (2 and 2): the owner whose oldest is older loses it, bob
+      expect(kept([bob, ...alice, bobAgain])).to.deep.equal([alice[1], alice[2], bobAgain]);
+    });
+
+    it("defaults the per-owner retention to half the global count, rounded up", async () => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 3, maxAgeMs: 3600_000 } }));
+      const bob = await finish("bob");
+      const alice = [];
+      for (let i = 0; i < 4; i++) alice.push(await finish("alice"));
+      expect(kept([bob, ...alice])).to.deep.equal([bob, alice[2], alice[3]]);
+    });
+  });
+
   it("shutdown also stops jobs whose start was in flight when it began", async () => {
     const starting = manager.start("a", "sleep", ["1000"]);
     const shutdown = manager.shutdown(5000);
@@ -271,7 +351,7 @@ describe("JobManager (real child processes)", () => {
 
   it("garbage-collects the oldest finished jobs past the retention count", async () => {
     await manager.shutdown(0);
-    manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 2, maxAgeMs: 3600_000 } }));
+    manager = await JobManager.open(options(dir.path, { retention: { maxFinishedJobs: 2, maxFinishedJobsPerOwner: 2, maxAgeMs: 3600_000 } }));
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const { id } = await manager.start("a", "true", []);

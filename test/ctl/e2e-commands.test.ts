@@ -1,13 +1,15 @@
 // jobctl's kubectl-like verbs end to end: the compiled CLI against the real
 // jobagent (mutual TLS on loopback, its development PKI): get jobs in every
 // output format, describe, logs --tail-bytes, top, version, run's exit codes,
-// and the config verbs on one file and on two merged files.
+// the config verbs on one file and on two merged files, and get jobs across
+// List's pages.
 import { expect } from "chai";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
-
+import { inListOrder, seedFinishedJobs, type SeededJob } from "../helpers/records.js";
 import { runJobctl, type JobctlRun } from "./run-jobctl.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -267,5 +269,42 @@ describe("jobctl verbs end to end (real agent, mTLS on loopback)", function () {
     expect(ids).to.include(id);
     expectOk(await jobctl("alice", ["status", id]));
     expectOk(await jobctl("alice", ["stop", id, "--grace", "0"]));
+  });
+});
+
+describe("jobctl get jobs fetches every page of List (real agent, 40 jobs of 256 KiB arguments)", function () {
+  let agent: TestAgent;
+  let seeded: SeededJob[];
+
+  before(async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "jobagent-test-"));
+    // 10 MiB of jobs: over jobctl's 4 MiB receive limit in one message, five pages or more.
+    seeded = seedFinishedJobs(stateDir, 40, ["alice", "bob"], 256 * 1024);
+    agent = await startTestAgent({ stateDir });
+  });
+  after(async () => {
+    await agent.stop();
+    agent.cleanup();
+  });
+
+  const jobctl = (context: string, args: string[]) =>
+    runJobctl(["--config", agent.jobctlConfigPath, "--context", context, ...args], { env: { JOBCTL_CONFIG: undefined } });
+
+  it("-o name lists every job once, oldest first; a user's only its own", async () => {
+    const admin = await jobctl("admin", ["get", "jobs", "-o", "name"]);
+    expect(admin.code, admin.stderr).to.equal(0);
+    expect(admin.stdout).to.equal(inListOrder(seeded).map((job) => `${job.id}\n`).join(""));
+    const alice = await jobctl("alice", ["list", "-o", "name"]);
+    expect(alice.stdout).to.equal(inListOrder(seeded.filter((job) => job.owner === "alice")).map((job) => `${job.id}\n`).join(""));
+  });
+
+  it("the table and -o json hold every job, with its arguments whole", async () => {
+    const table = await jobctl("admin", ["get", "jobs"]);
+    expect(table.code, table.stderr).to.equal(0);
+    expect(table.stdout.trim().split("\n")).to.have.length(1 + seeded.length);
+    const json = await jobctl("admin", ["get", "jobs", "-o", "json"]);
+    const items = (JSON.parse(json.stdout) as { items: { id: string; arguments: string[] }[] }).items;
+    expect(items.map((item) => item.id)).to.deep.equal(inListOrder(seeded).map((job) => job.id));
+    expect(items.every((item) => item.arguments.join("").length === 256 * 1024)).to.equal(true);
   });
 });
