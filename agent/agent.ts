@@ -21,6 +21,7 @@ import { Placement } from "./jobs/placement.js";
 import { checkJobsCanReach, resolveUser } from "./jobs/run-as.js";
 import { parseUidRange, uidRangeConflict, UidPool } from "./jobs/uid-pool.js";
 import { StateLock } from "./jobs/state-lock.js";
+import { DEFAULT_UID_CLAIM_DIR, ensureClaimDir } from "./jobs/uid-claims.js";
 import { setupDelegation, type CgroupSetup } from "./cgroups/delegation.js";
 import { createAgentMetrics } from "./metrics/agent-metrics.js";
 import { startMetricsListener } from "./metrics/listener.js";
@@ -195,7 +196,9 @@ async function jobUsers(settings: AgentSettings, logger: Logger): Promise<{ user
   const conflict = await uidRangeConflict(range);
   if (conflict) throw new Error(`${conflict}: choose another jobs.uidRange`);
   logger.info({ uidRange: settings.jobs.uidRange }, "each job runs as a uid of its own");
-  return { users: { kind: "perJob", pool: new UidPool(range) }, description: `a uid of its own per job (${range.first}-${range.last})` };
+  // Claims shared by every agent on the host: each job's monitor holds its uid there, so agents never hand out the same one.
+  await ensureClaimDir(DEFAULT_UID_CLAIM_DIR);
+  return { users: { kind: "perJob", pool: new UidPool(range), claimDir: DEFAULT_UID_CLAIM_DIR }, description: `a uid of its own per job (${range.first}-${range.last})` };
 }
 
 async function readTls(files: TlsFiles, cipherSuites: string): Promise<TlsMaterial> {

@@ -17,11 +17,13 @@ export function jobUserOf(record: { uid?: number; gid?: number; ownUid?: boolean
 }
 
 /** Resolves true when the working directory is gone, false when some of it could not be removed. */
-export function cleanUpAfter(monitorPath: string, user: JobUser, workDir: string): Promise<boolean> {
+/** With `uidClaimDir`, nothing is done (false) while another job's monitor holds the uid: it is that job's now. */
+export function cleanUpAfter(monitorPath: string, user: JobUser, workDir: string, uidClaimDir?: string): Promise<boolean> {
   const args = ["-C", "-d", workDir];
   if (user.gid !== undefined) args.push("-g", String(user.gid));
   if (user.uid !== undefined) args.push("-u", String(user.uid));
   if (user.ownIds) args.push("-n");
+  if (user.ownIds && uidClaimDir) args.push("-U", uidClaimDir);
   return new Promise((resolve, reject) =>
     execFile(monitorPath, args, { env: {} }, (err) => {
       if (!err) resolve(true);

@@ -25,6 +25,8 @@ export interface RunnerContext {
   placement: Placement;
   monitors: MonitorWatch;
   monitorPath: string;
+  /** Where monitors claim job uids host-wide, when jobs get uids of their own. */
+  uidClaimDir?: string;
   outputCapBytes: number;
   drainTimeoutMs: number;
   metrics: MetricsHooks;
@@ -34,7 +36,7 @@ export interface RunnerContext {
 }
 
 /** How to run the job's command: the parts of the monitor spec the manager decides. */
-export type LaunchSpec = Pick<MonitorSpec, "command" | "args" | "env" | "uid" | "gid" | "ownIds">;
+export type LaunchSpec = Pick<MonitorSpec, "command" | "args" | "env" | "uid" | "gid" | "ownIds" | "uidClaimDir">;
 
 /** How often a monitor that cannot be watched through a pidfd is checked for life (a fallback only). */
 const MONITOR_CHECK_MS = 5000;
@@ -311,7 +313,7 @@ export class JobRunner {
       await this.placed.kill().catch(() => {});
       const { usage } = await this.finishPlacement();
       if (usage) record.usage = usage;
-      const cleaned = await cleanUpAfter(this.ctx.monitorPath, jobUserOf(record), this.ctx.store.workDir(this.id)).catch((err) => {
+      const cleaned = await cleanUpAfter(this.ctx.monitorPath, jobUserOf(record), this.ctx.store.workDir(this.id), this.ctx.uidClaimDir).catch((err) => {
         this.ctx.logger?.error({ err, jobId: this.id }, "the cleanup after a lost job failed");
         return false;
       });

@@ -9,7 +9,7 @@
 // finished jobs to forget. The lifecycle is drawn in lifecycle.ts.
 import { chmod } from "node:fs/promises";
 import type { Logger } from "pino";
-import { NotFoundError, UnavailableError } from "../errors.js";
+import { NotFoundError, ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { Admission } from "./admission.js";
 import { newJobId } from "./ids.js";
 import { JobRunner, type RunnerContext } from "./job-runner.js";
@@ -28,13 +28,14 @@ import type { CgroupStats } from "../cgroups/job-cgroup.js";
 import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 import { isFinal } from "./lifecycle.js";
 import { cleanUpAfter, jobUserOf } from "./cleanup.js";
+import { isClaimedElsewhere, looksClaimed } from "./uid-claims.js";
 import { defaultOwnerShare } from "./owner-share.js";
 
 /** Who jobs run as: the agent's own user, one fixed user, or a uid of their own each. */
 export type JobUsers =
   | { kind: "agent" }
   | { kind: "fixed"; uid: number; gid: number }
-  | { kind: "perJob"; pool: UidPool };
+  | { kind: "perJob"; pool: UidPool; /** Host-wide uid claims (uid-claims.ts); unset: none (tests of one agent). */ claimDir?: string };
 
 export interface JobManagerOptions {
   stateDir: string;
@@ -108,6 +109,7 @@ export class JobManager {
       placement: this.placement,
       monitors: this.monitors,
       monitorPath: options.helpers?.monitor ?? DEFAULT_MONITOR_PATH,
+      uidClaimDir: this.users.kind === "perJob" ? this.users.claimDir : undefined,
       outputCapBytes: options.outputCapBytes,
       drainTimeoutMs: options.drainTimeoutMs ?? 2000,
       metrics: this.metrics,
@@ -236,19 +238,22 @@ export class JobManager {
       } catch (err) {
         this.admission.remove(id);
         if (user.ownIds) this.releaseUid(user.uid);
-        if (!(err instanceof UidInUseError) || attempt >= UID_ATTEMPTS) throw err;
+        if (!(err instanceof UidInUseError)) throw err;
+        if (attempt >= UID_ATTEMPTS) throw new ResourceExhaustedError(`no usable job uid after ${UID_ATTEMPTS} tries (the last: ${err.message})`);
         // Someone else's uid (a user added to NSS in our range, or a stray process): never again in this run.
-        if (this.users.kind === "perJob" && user.uid !== undefined) this.users.pool.quarantine(user.uid);
+        // One another monitor holds comes free when its job ends (and is skipped while its claim file is there).
+        if (this.users.kind === "perJob" && user.uid !== undefined && !isClaimedElsewhere(err.message)) this.users.pool.quarantine(user.uid);
         this.options.logger?.warn({ uid: user.uid, reason: err.message }, "job uid taken by someone else; trying another");
       }
     }
   }
 
-  private allocateUser(options: StartOptions): { uid?: number; gid?: number; ownIds?: boolean } {
+  private allocateUser(options: StartOptions): { uid?: number; gid?: number; ownIds?: boolean; uidClaimDir?: string } {
     if (options.asAgentUser || this.users.kind === "agent") return {};
     if (this.users.kind === "fixed") return { uid: this.users.uid, gid: this.users.gid };
-    const uid = this.users.pool.allocate();
-    return { uid, gid: uid, ownIds: true };
+    const { pool, claimDir } = this.users;
+    const uid = pool.allocate(claimDir ? (candidate) => looksClaimed(claimDir, candidate) : undefined);
+    return { uid, gid: uid, ownIds: true, uidClaimDir: claimDir };
   }
 
   private releaseUid(uid: number | undefined): void {
@@ -289,7 +294,7 @@ export class JobManager {
   private async forget(record: JobRecord): Promise<void> {
     if (record.workDirLeft) {
       // The uid is still this job's (workDirLeft keeps it taken): killing what runs as it can hit nothing else.
-      if (!(await cleanUpAfter(this.ctx.monitorPath, jobUserOf(record), this.store.workDir(record.id)))) {
+      if (!(await cleanUpAfter(this.ctx.monitorPath, jobUserOf(record), this.store.workDir(record.id), this.ctx.uidClaimDir))) {
         throw new Error(`the working directory of job ${record.id} still cannot be removed`);
       }
       record.workDirLeft = false;

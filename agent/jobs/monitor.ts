@@ -35,6 +35,8 @@ export interface MonitorSpec {
   gid?: number;
   /** The uid and gid are the job's own: the monitor refuses them if anything else uses them. */
   ownIds?: boolean;
+  /** With ownIds: where the monitor claims the uid host-wide (uid-claims.ts). */
+  uidClaimDir?: string;
   outputCapBytes: number;
   /** After the command ends, how long output from processes that escaped the job may still arrive. */
   drainTimeoutMs: number;
@@ -102,6 +104,7 @@ function monitorArgs(spec: MonitorSpec): string[] {
   if (spec.gid !== undefined) args.push("-g", String(spec.gid));
   if (spec.uid !== undefined) args.push("-u", String(spec.uid));
   if (spec.ownIds) args.push("-n");
+  if (spec.ownIds && spec.uidClaimDir) args.push("-U", spec.uidClaimDir);
   args.push("--", spec.command, ...spec.args);
   return args;
 }

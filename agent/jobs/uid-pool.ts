@@ -30,16 +30,28 @@ export class UidPool {
     this.next = range.first;
   }
 
-  /** A free uid, marked used; RESOURCE_EXHAUSTED when the range has none left. */
-  allocate(): number {
+  /**
+   * A free uid, marked used; RESOURCE_EXHAUSTED when the range has none left.
+   * `takenElsewhere` says which uids look taken by another agent's job: those
+   * are skipped while others are free (a hint: the monitor's claim decides).
+   */
+  allocate(takenElsewhere?: (uid: number) => boolean): number {
     const size = this.range.last - this.range.first + 1;
+    let fallback: number | undefined;
     for (let tried = 0; tried < size; tried++) {
       const uid = this.next;
       this.next = uid === this.range.last ? this.range.first : uid + 1;
-      if (!this.used.has(uid) && !this.quarantined.has(uid)) {
-        this.used.add(uid);
-        return uid;
+      if (this.used.has(uid) || this.quarantined.has(uid)) continue;
+      if (takenElsewhere?.(uid)) {
+        fallback ??= uid;
+        continue;
       }
+      this.used.add(uid);
+      return uid;
+    }
+    if (fallback !== undefined) {
+      this.used.add(fallback);
+      return fallback;
     }
     throw new ResourceExhaustedError(`no free job uid in ${this.range.first}-${this.range.last} (all in use or taken by other users)`);
   }

@@ -13,14 +13,20 @@
  *                                     job: setsid, cgroup leaf, credentials, chdir, exec
  *
  * Usage: jobworker-monitor -D JOBDIR -d WORKDIR [-c JOB_CGROUP_DIR] [-m MONITOR_CGROUP_PROCS]
- *          [-u UID -g GID] [-n] [-l CAP_BYTES] [-t DRAIN_MS] -- CMD [ARGS...]
+ *          [-u UID -g GID] [-n [-U CLAIM_DIR]] [-l CAP_BYTES] [-t DRAIN_MS] -- CMD [ARGS...]
  *
  *   -n  the uid and gid are the job's own: refuse them ("uid-in-use") if NSS
  *       knows them or any process already runs as the uid (a /proc scan).
+ *   -U  and claim the uid host-wide first: an flock on CLAIM_DIR/UID, held for
+ *       the monitor's life, so that two agents (or any two monitors) never give
+ *       one uid to two jobs, nor kill each other's jobs when one ends; removed
+ *       once the job's processes and files are gone.
  *
- *       jobworker-monitor -C -d WORKDIR [-u UID -g GID] [-n]
+ *       jobworker-monitor -C -d WORKDIR [-u UID -g GID] [-n [-U CLAIM_DIR]]
  *   only the cleanup that follows every job (for a job whose monitor is gone):
  *   as UID, kill what runs as it (with -n) and empty WORKDIR; then remove WORKDIR.
+ *   With -U it claims the uid first, and cleans nothing (exit 1) if another
+ *   monitor holds it: the uid is then someone else's job now.
  *
  * Files it writes (root's, mode 0600; the agent reads them):
  *   JOBDIR/output   the combined stdout+stderr, appended up to CAP_BYTES
@@ -47,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -64,7 +71,7 @@
 #define EXEC_FAILURE_BYTES 1024
 
 struct options {
-  const char *job_dir, *work_dir, *job_cgroup, *monitor_procs;
+  const char *job_dir, *work_dir, *job_cgroup, *monitor_procs, *claim_dir;
   long uid, gid;
   int own_ids;
   unsigned long long cap;
@@ -129,7 +136,7 @@ static void parse(int argc, char **argv, struct options *o) {
   o->uid = o->gid = -1;
   o->cap = ULLONG_MAX;
   o->drain_ms = 2000;
-  while ((opt = getopt(argc, argv, "+CD:d:c:m:u:g:nl:t:")) != -1) {
+  while ((opt = getopt(argc, argv, "+CD:d:c:m:u:g:nU:l:t:")) != -1) {
     switch (opt) {
       case 'C': o->cleanup_only = 1; break;
       case 'D': o->job_dir = optarg; break;
@@ -139,6 +146,7 @@ static void parse(int argc, char **argv, struct options *o) {
       case 'u': o->uid = parse_number(optarg, "uid"); break;
       case 'g': o->gid = parse_number(optarg, "gid"); break;
       case 'n': o->own_ids = 1; break;
+      case 'U': o->claim_dir = optarg; break;
       case 'l': o->cap = (unsigned long long)strtoull(optarg, NULL, 10); break;
       case 't': o->drain_ms = parse_number(optarg, "drain timeout"); break;
       default: die("usage: unknown option");
@@ -305,8 +313,38 @@ static int write_exit_file(const char *job_dir, int fd, const char *text) {
   return publish(job_dir, fd, "exit");
 }
 
+/* The host-wide claim of a job's own uid: CLAIM_DIR/UID, flocked for as long
+ * as this process lives (the kernel drops the lock when it dies, however it
+ * dies: no stale claims to judge). Its holder unlinks it once the uid's
+ * processes and files are gone, so a locked file that is no longer at the
+ * path (unlinked between our open and our lock) is retried. Returns the held
+ * fd; -1 with errno set on failure, EWOULDBLOCK when another monitor holds it. */
+static int claim_uid(const char *dir, long uid, char *path, size_t size) {
+  snprintf(path, size, "%s/%ld", dir, uid);
+  for (int tries = 0; tries < 8; tries++) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+      int err = errno;
+      close(fd);
+      errno = err;
+      return -1;
+    }
+    struct stat held, now;
+    if (fstat(fd, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev && held.st_ino == now.st_ino) return fd;
+    close(fd);
+  }
+  errno = EAGAIN;
+  return -1;
+}
+
+/* The uid is free again (its processes killed, its files gone): the claim goes, then the lock with the process. */
+static void release_claim(const char *path) {
+  if (path[0]) unlink(path);
+}
+
 /* The monitor's own placement and protection; none of it is inherited by the job. */
-static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_size, int *exit_fd) {
+static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_size, int *exit_fd, char *claim_path) {
   char self[32];
   snprintf(self, sizeof self, "%d\n", (int)getpid());
   if (o->monitor_procs && write_file(o->monitor_procs, self) < 0)
@@ -320,6 +358,10 @@ static int setup_monitor(const struct options *o, char *old_oom, size_t old_oom_
     ssize_t ignored = pwrite(fd, "-1000", 5, 0); /* needs CAP_SYS_RESOURCE; best effort without it */
     (void)ignored;
     close(fd);
+  }
+  if (o->own_ids && o->claim_dir && claim_uid(o->claim_dir, o->uid, claim_path, PATH_MAX) < 0) {
+    if (errno == EWOULDBLOCK) die("uid-in-use: uid %ld is claimed by another job's monitor (%s/%ld)", o->uid, o->claim_dir, o->uid);
+    die("claim uid %ld in %s: %s", o->uid, o->claim_dir, strerror(errno));
   }
   if (o->own_ids) {
     struct passwd *pw = getpwuid((uid_t)o->uid);
@@ -546,8 +588,14 @@ int main(int argc, char **argv) {
   if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
     for (int fd = 4; fd < 65536; fd++) close(fd);
   parse(argc, argv, &o);
-  if (o.cleanup_only) /* for a job whose monitor is gone, or one whose cleanup failed: the agent asks for it */
-    return clean_up(&o) ? 0 : 1;
+  char claim_path[PATH_MAX] = "";
+  if (o.cleanup_only) { /* for a job whose monitor is gone, or one whose cleanup failed: the agent asks for it */
+    /* Held by a live monitor: the uid is another job's now, and killing what runs as it would kill that job. */
+    if (o.own_ids && o.claim_dir && claim_uid(o.claim_dir, o.uid, claim_path, sizeof claim_path) < 0) return 1;
+    int cleaned = clean_up(&o);
+    if (cleaned) release_claim(claim_path);
+    return cleaned ? 0 : 1;
+  }
 
   /* The agent's child exits at once: the monitor is nobody's child but init's (or a subreaper's). */
   pid_t monitor = fork();
@@ -560,7 +608,7 @@ int main(int argc, char **argv) {
   char old_oom[32];
   struct capture c = {.splice_ok = 1};
   int exit_fd;
-  c.out_fd = setup_monitor(&o, old_oom, sizeof old_oom, &exit_fd);
+  c.out_fd = setup_monitor(&o, old_oom, sizeof old_oom, &exit_fd, claim_path);
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -600,7 +648,7 @@ int main(int argc, char **argv) {
     kill(-job, SIGKILL);
     kill_cgroup(o.job_cgroup);
     waitpid(job, NULL, 0);
-    clean_up(&o);
+    if (clean_up(&o)) release_claim(claim_path);
     die("write %s/monitor: %s", o.job_dir, strerror(err));
   }
   dprintf(REPORT_FD, "%s", report);
@@ -646,6 +694,8 @@ int main(int argc, char **argv) {
   }
   int cleaned = clean_up(&o);
   reap(job, &o, &end);
+  /* Left files keep the claim's file (not its lock: that ends with us); the next -C takes it over. */
+  if (cleaned) release_claim(claim_path);
 
   char text[2048];
   int code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;

@@ -1,9 +1,10 @@
 // The per-job monitor on its own: the real C binary, real jobs, no agent.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, watch } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_MONITOR_PATH, readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorSpec } from "../../agent/jobs/monitor.js";
+import { cleanUpAfter } from "../../agent/jobs/cleanup.js";
+import { DEFAULT_MONITOR_PATH, readExitFile, readMonitorFile, startMonitor, UidInUseError, type ExitInfo, type MonitorSpec } from "../../agent/jobs/monitor.js";
 import { MonitorWatch } from "../../agent/jobs/monitor-watch.js";
 import { isAlive } from "../helpers/proc.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -79,6 +80,61 @@ describe("jobworker-monitor", () => {
     expect(noWorkDir.startFailure).to.deep.equal({ step: "chdir", errno: "ENOENT" });
     expect(noWorkDir.execError).to.match(/^chdir .*: No such file or directory$/);
     expect((await exitOf(second)).startFailure).to.deep.equal({ step: "chdir", errno: "ENOENT" });
+  });
+
+  describe("host-wide uid claims (-U)", () => {
+    const UID = 70991;
+    let claims: string;
+    /** A job dir whose work/ the job's uid may use. */
+    function jobDirFor(name: string): { jobDir: string; workDir: string } {
+      const jobDir = join(dir.path, name);
+      const workDir = join(jobDir, "work");
+      mkdirSync(workDir, { recursive: true });
+      chmodSync(dir.path, 0o711);
+      chmodSync(jobDir, 0o711);
+      chownSync(workDir, UID, UID);
+      return { jobDir, workDir };
+    }
+    const asOwnUid = (name: string, command: string, args: string[]): MonitorSpec => ({
+      ...spec(command, args), ...jobDirFor(name), uid: UID, gid: UID, ownIds: true, uidClaimDir: claims,
+    });
+    beforeEach(function () {
+      if (process.getuid?.() !== 0) this.skip(); // needs root: jobs run as another uid
+      claims = join(dir.path, "claims");
+      mkdirSync(claims, { mode: 0o700 });
+    });
+
+    it("a second monitor for a uid another monitor holds is refused as uid-in-use; once the first job ends, the claim is gone and the uid is free", async () => {
+      const first = await startMonitor(asOwnUid("first", "sleep", ["600"]));
+      expect(existsSync(join(claims, String(UID)))).to.equal(true);
+      const refused = await startMonitor(asOwnUid("second", "true", [])).then(() => undefined, (err: Error) => err);
+      expect(refused).to.be.instanceOf(UidInUseError);
+      expect(refused!.message).to.match(/claimed by another job's monitor/);
+      expect(isAlive(first.jobPid), "the first job keeps running").to.equal(true);
+      process.kill(-first.jobPid, "SIGKILL");
+      expect(await exitOf(join(dir.path, "first"))).to.include({ cleaned: true });
+      expect(existsSync(join(claims, String(UID)))).to.equal(false);
+      await startMonitor(asOwnUid("third", "true", []));
+      expect(await exitOf(join(dir.path, "third"))).to.include({ exitCode: 0 });
+    });
+
+    it("a claim file nobody holds (its monitor died) is taken over", async () => {
+      writeFileSync(join(claims, String(UID)), "");
+      await startMonitor(asOwnUid("job", "true", []));
+      expect(await exitOf(join(dir.path, "job"))).to.include({ exitCode: 0, cleaned: true });
+    });
+
+    it("cleanup-only (-C) does nothing while another monitor holds the uid: that job is not killed", async () => {
+      const live = await startMonitor(asOwnUid("live", "sleep", ["600"]));
+      const { workDir } = jobDirFor("lost");
+      expect(await cleanUpAfter(DEFAULT_MONITOR_PATH, { uid: UID, gid: UID, ownIds: true }, workDir, claims)).to.equal(false);
+      expect(isAlive(live.jobPid)).to.equal(true);
+      expect(existsSync(workDir)).to.equal(true);
+      process.kill(-live.jobPid, "SIGKILL");
+      await exitOf(join(dir.path, "live"));
+      expect(await cleanUpAfter(DEFAULT_MONITOR_PATH, { uid: UID, gid: UID, ownIds: true }, workDir, claims)).to.equal(true);
+      expect(existsSync(workDir)).to.equal(false);
+    });
   });
 
   it("is outside the job's process group: killing the whole group ends the job, and the monitor records it", async () => {

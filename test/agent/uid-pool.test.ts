@@ -24,6 +24,17 @@ describe("UidPool (a uid per job)", () => {
     expect(() => pool.allocate()).to.throw(/no free job uid/);
   });
 
+  it("skips uids that look taken by another agent's job while others are free, and falls back to one of them when none is", () => {
+    const pool = new UidPool({ first: 70000, last: 70003 });
+    const elsewhere = new Set([70000, 70001]);
+    const taken = (uid: number) => elsewhere.has(uid);
+    expect(pool.allocate(taken)).to.equal(70002);
+    expect(pool.allocate(taken)).to.equal(70003);
+    expect(pool.allocate(taken)).to.equal(70000); // only hints left: the monitor's claim decides
+    elsewhere.delete(70001);
+    expect(pool.allocate(taken)).to.equal(70001);
+  });
+
   it("parses FIRST-LAST and refuses ranges into system users or backwards", () => {
     expect(parseUidRange("70000-79999")).to.deep.equal(DEFAULT_UID_RANGE);
     expect(() => parseUidRange("0-100")).to.throw(/1000 <= FIRST/);

@@ -45,6 +45,35 @@ describe("jobs are kept apart by the kernel (a uid per job)", function () {
     expect(new Set([uid, Number(ids[1]), Number(ids[2])]).size).to.equal(3);
   });
 
+  it("two agents on one host with the same uid range: the second skips every uid the first's jobs hold (17, more than a start's 16 tries), and a job ending on one leaves the other's running", async () => {
+    // Both fresh, so both pools begin at the bottom of the range.
+    const [first, second] = [await startTestAgent(), await startTestAgent()];
+    const [one, two] = [first, second].map((a) => workerClient(a.address, filesFor(a.pkiDir, "alice")));
+    const startOn = (c: typeof one) => call<object, StartResponse__Output>(c, "Start", { commandName: "sleep", arguments: ["600"] });
+    const statusOn = (c: typeof one, jobID: Buffer) => call<object, QueryStatusResponse__Output>(c, "QueryStatus", { jobID });
+    try {
+      const held: StartResponse__Output[] = [];
+      for (let i = 0; i < 17; i++) held.push(await startOn(one));
+      const heldUids = new Set(await Promise.all(held.map(async (job) => (await statusOn(one, job.jobID)).uid)));
+      const theirs = await startOn(two);
+      const theirUid = (await statusOn(two, theirs.jobID)).uid;
+      expect(theirUid).to.be.within(70000, 79999);
+      expect(heldUids.has(theirUid), `uid ${theirUid} is one of the first agent's`).to.equal(false);
+      // Ending a job kills everything running as its uid: nothing of the other agent's.
+      await call(one, "Stop", { jobID: held[0]!.jobID, gracePeriodMs: 0 });
+      const after = await statusOn(two, theirs.jobID);
+      expect(after.JobStatus).to.equal("RUNNING");
+      expect(isAlive(after.pid)).to.equal(true);
+    } finally {
+      one.close();
+      two.close();
+      for (const a of [first, second]) {
+        await a.stop("SIGKILL");
+        a.cleanup();
+      }
+    }
+  });
+
   it("runs jobs with no_new_privs (a setuid binary one job leaves gives a later job nothing) and no signal ignored", async () => {
     const out = await run("alice", "grep -E '^(NoNewPrivs|SigIgn):' /proc/self/status");
     expect(out.split("\n").filter(Boolean).map((l) => l.replace(/\s+/g, " "))).to.deep.equal(["SigIgn: 0000000000000000", "NoNewPrivs: 1"]);
