@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from "../../common/duration.js";
 import { formatBytes, parseByteQuantity } from "../../common/quantity.js";
 import type { RoleRule } from "../auth/rbac.js";
 import type { UserEntry } from "../auth/users.js";
+import type { Rate } from "../auth/token-buckets.js";
 import type { ResourceLimits } from "../jobs/record.js";
 import type { AgentSettings } from "./settings.js";
 
@@ -18,6 +19,11 @@ export interface LimitsDocument {
   ioReadIops?: number;
   ioWriteIops?: number;
   pids?: number;
+}
+
+export interface RateDocument {
+  burst?: number;
+  refillEvery?: string;
 }
 
 export interface ConfigDocument {
@@ -43,7 +49,13 @@ export interface ConfigDocument {
     allowRootJobs?: boolean;
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
-  auth?: { users?: UserEntry[]; tokenTtl?: string; signingKeyFile?: string };
+  auth?: {
+    users?: UserEntry[];
+    tokenTtl?: string;
+    signingKeyFile?: string;
+    loginThrottle?: { perUser?: RateDocument; perClient?: RateDocument; maxTracked?: number };
+    hashing?: { maxConcurrent?: number; maxQueued?: number };
+  };
   metrics?: { listen?: string; tls?: { certFile: string; keyFile: string } };
 }
 
@@ -74,6 +86,13 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (doc.auth?.users) s.auth.users = doc.auth.users.map((u) => ({ ...u }));
   if (doc.auth?.tokenTtl) s.auth.tokenTtlMs = parseDuration(doc.auth.tokenTtl);
   if (doc.auth?.signingKeyFile) s.auth.signingKeyFile = doc.auth.signingKeyFile;
+  const throttle = doc.auth?.loginThrottle ?? {};
+  s.auth.loginThrottle = {
+    perUser: rate(s.auth.loginThrottle.perUser, throttle.perUser),
+    perClient: rate(s.auth.loginThrottle.perClient, throttle.perClient),
+    maxTracked: throttle.maxTracked ?? s.auth.loginThrottle.maxTracked,
+  };
+  s.auth.hashing = { ...s.auth.hashing, ...doc.auth?.hashing };
   s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
   if (doc.metrics?.tls) s.metrics.tls = { ...doc.metrics.tls };
   return s;
@@ -108,9 +127,23 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       users: s.auth.users.map((u) => ({ ...u })),
       tokenTtl: formatDuration(s.auth.tokenTtlMs),
       ...(s.auth.signingKeyFile && { signingKeyFile: s.auth.signingKeyFile }),
+      loginThrottle: {
+        perUser: rateDocument(s.auth.loginThrottle.perUser),
+        perClient: rateDocument(s.auth.loginThrottle.perClient),
+        maxTracked: s.auth.loginThrottle.maxTracked,
+      },
+      hashing: { ...s.auth.hashing },
     },
     metrics: { listen: s.metrics.listen, ...(s.metrics.tls && { tls: { ...s.metrics.tls } }) },
   };
+}
+
+function rate(base: Rate, d: RateDocument | undefined): Rate {
+  return { burst: d?.burst ?? base.burst, refillEveryMs: d?.refillEvery ? parseDuration(d.refillEvery) : base.refillEveryMs };
+}
+
+function rateDocument(r: Rate): RateDocument {
+  return { burst: r.burst, refillEvery: formatDuration(r.refillEveryMs) };
 }
 
 function bytes(q: Quantity): number {

@@ -4,6 +4,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { BUILTIN_ROLES, type Roles } from "../auth/rbac.js";
 import type { UserEntry } from "../auth/users.js";
+import type { ThrottleLimits } from "../auth/login-throttle.js";
+import type { HashQueueBounds } from "../auth/hash-queue.js";
 import { NO_LIMITS, type ResourceLimits } from "../jobs/record.js";
 
 export interface TlsFiles {
@@ -66,6 +68,10 @@ export interface AgentSettings {
     tokenTtlMs: number;
     /** Default: <stateDir>/auth/jwt.key. */
     signingKeyFile?: string;
+    /** Failed logins allowed per username and per client certificate (token buckets); reloaded on SIGHUP. */
+    loginThrottle: ThrottleLimits;
+    /** Password derivations at once and waiting (the rest are refused at once); reloaded on SIGHUP. */
+    hashing: HashQueueBounds;
   };
   metrics: {
     /** HTTP listener for /metrics, /healthz and /readyz; "" disables it. */
@@ -110,7 +116,15 @@ export function defaultSettings(): AgentSettings {
       allowRootJobs: false,
     },
     cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
-    auth: { users: [], tokenTtlMs: 30 * DAY_MS },
+    auth: {
+      users: [],
+      tokenTtlMs: 30 * DAY_MS,
+      // A person mistyping gets 5 tries, then one a minute; one client certificate (perhaps
+      // shared by a team's bastion) 20 across all usernames, then one every 10 s.
+      loginThrottle: { perUser: { burst: 5, refillEveryMs: 60_000 }, perClient: { burst: 20, refillEveryMs: 10_000 }, maxTracked: 10_000 },
+      // One scrypt at a time leaves 3 of libuv's 4 threads to file I/O; 32 waiting is ~2 s at ~60 ms each.
+      hashing: { maxConcurrent: 1, maxQueued: 32 },
+    },
     metrics: { listen: "localhost:9464" },
     stopJobsOnShutdown: false,
     shutdownGracePeriodMs: 10_000,

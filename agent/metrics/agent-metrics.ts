@@ -51,6 +51,13 @@ export function createAgentMetrics(): AgentMetrics {
   const tlsFailures = new Counter({
     name: "jobworker_tls_handshake_failures_total", help: "Failed TLS handshakes with gRPC clients, by error code.", labelNames: ["reason"], registers,
   });
+  const loginsThrottled = new Counter({
+    name: "jobworker_login_throttled_total",
+    help: "Logins refused without checking the password, by reason: user or client (too many failed logins), queue (too many logins hashing).",
+    labelNames: ["reason"], registers,
+  });
+  for (const reason of ["user", "client", "queue"]) loginsThrottled.inc({ reason }, 0);
+  const passwordChecks = new Counter({ name: "jobworker_login_password_checks_total", help: "Login passwords checked (one scrypt derivation each).", registers });
   const cgroupMode = new Gauge({
     name: "jobworker_cgroup_mode", help: "The agent's resource control: 1 for its mode (v2, or unavailable: no per-job metrics).", labelNames: ["mode"], registers,
   });
@@ -75,6 +82,8 @@ export function createAgentMetrics(): AgentMetrics {
       rpcSeconds.observe({ method }, seconds);
     },
     tlsHandshakeFailed: (reason) => tlsFailures.inc({ reason: boundedReason(reason) }),
+    loginThrottled: (reason) => loginsThrottled.inc({ reason }),
+    loginPasswordChecked: () => passwordChecks.inc(),
   };
 
   return {

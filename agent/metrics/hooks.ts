@@ -18,6 +18,10 @@ export interface MetricsHooks {
   rpcFinished(method: string, code: string, seconds: number): void;
   /** A TLS handshake with a client failed (protocol version, cipher, certificate). */
   tlsHandshakeFailed(reason: string): void;
+  /** A login was refused without checking its password: the user or the client is throttled, or the hashing queue is full. */
+  loginThrottled(reason: "user" | "client" | "queue"): void;
+  /** A login's password was checked (one scrypt derivation). */
+  loginPasswordChecked(): void;
 }
 
 const nothing = () => {};
@@ -31,4 +35,6 @@ export const NO_METRICS: MetricsHooks = {
   streamClosed: nothing,
   rpcFinished: nothing,
   tlsHandshakeFailed: nothing,
+  loginThrottled: nothing,
+  loginPasswordChecked: nothing,
 };
