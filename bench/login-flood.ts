@@ -20,7 +20,9 @@ import * as grpc from "@grpc/grpc-js";
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { startTestAgent } from "../test/helpers/agent.js";
-import { filesFor, login, workerClient } from "../test/helpers/client.js";
+import { createSecureContext } from "node:tls";
+import { authservice } from "../proto/load.js";
+import { filesFor, workerClient } from "../test/helpers/client.js";
 import type { WorkerServiceClient } from "../proto/generated/workerservice/WorkerService.js";
 
 function option(name: string, env: string, fallback: string): string {
@@ -60,9 +62,17 @@ interface FloodData {
   concurrency: number;
 }
 
-/** A worker thread: CONCURRENCY loops of wrong logins from one client certificate until told to stop; posts counts by status code. */
+/**
+ * A worker thread: CONCURRENCY loops of wrong logins from one client certificate
+ * over one connection (as a determined client would: no handshake per attempt)
+ * until told to stop; posts counts by status code.
+ */
 async function flood({ address, pkiDir, client, concurrency }: FloodData): Promise<void> {
   const files = filesFor(pkiDir, client);
+  const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
+  const auth = new (authservice().AuthService)(address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
+  const login = (username: string, password: string) =>
+    new Promise<void>((resolve, reject) => auth.Login({ username, password }, (err: grpc.ServiceError | null) => (err ? reject(err) : resolve())));
   const codes: Record<string, number> = {};
   let stop = false;
   parentPort!.once("message", () => (stop = true));
@@ -70,11 +80,12 @@ async function flood({ address, pkiDir, client, concurrency }: FloodData): Promi
   const loop = async () => {
     while (!stop) {
       const username = n++ % 2 === 0 ? "alice" : `nobody-${client}-${n}`;
-      const code = await login(address, files, username, "wrong-password").then(() => "OK", (err: grpc.ServiceError) => grpc.status[err.code] ?? String(err.code));
+      const code = await login(username, "wrong-password").then(() => "OK", (err: grpc.ServiceError) => grpc.status[err.code] ?? String(err.code));
       codes[code] = (codes[code] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
+  auth.close();
   parentPort!.postMessage(codes);
 }
 
