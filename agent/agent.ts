@@ -13,6 +13,10 @@ import { authServiceHandlers } from "./api/auth-adapter.js";
 import { RpcContext } from "./api/rpc.js";
 import { callerAuthenticator } from "./auth/caller.js";
 import { TokenAuthority } from "./auth/tokens.js";
+import { LoginService } from "./auth/login.js";
+import { LoginThrottle } from "./auth/login-throttle.js";
+import { HashQueue } from "./auth/hash-queue.js";
+import type { MetricsHooks } from "./metrics/hooks.js";
 import { ensureDevUsers, loadOrCreateSigningKey, UserDirectory } from "./auth/users.js";
 import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
 import type { AgentSettings, TlsFiles } from "./config/settings.js";
@@ -84,11 +88,14 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   });
 
   const { users, tokens } = await authentication(settings, logger);
+  const throttle = new LoginThrottle(settings.auth.loginThrottle);
+  const hashing = new HashQueue(settings.auth.hashing);
+  const login = new LoginService(users, tokens, throttle, hashing, loginEvents(metrics.hooks, logger.child({ component: "login" })));
   const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens, users));
   const server = createGrpcServer({ metrics: metrics.hooks, logger: logger.child({ component: "connections" }), connections: settings.connections });
   const rejected = (method: string, reason: string) => rpc.refused(method, reason);
   server.addService(...strictService(workerservice().WorkerService.service, workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
-  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(users, tokens, rpc), AUTH_SERVICE_PROTO, rejected));
+  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), AUTH_SERVICE_PROTO, rejected));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
@@ -115,6 +122,8 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
       // Development users stay only while nothing else is configured.
       if (next.auth.users.length > 0 || next.tls) users.set(next.auth.users);
       tokens.setTtl(next.auth.tokenTtlMs);
+      throttle.setLimits(next.auth.loginThrottle);
+      hashing.setBounds(next.auth.hashing);
       logger.level = next.logLevel;
       metricsServer?.setToken(metricsToken, next.metrics);
       const needRestart = restartOnlySettings(current, next);
@@ -150,6 +159,33 @@ async function authentication(settings: AgentSettings, logger: Logger): Promise<
     if (dev.created) logger.warn({ users: dev.created }, "development users created");
   }
   return { users: new UserDirectory(entries), tokens: new TokenAuthority(key, settings.auth.tokenTtlMs) };
+}
+
+/**
+ * Every refusal is counted; the log gets one line when a user or client
+ * becomes throttled (not one per refused attempt: a flood must not flood the
+ * log too; each RPC's own line still says RESOURCE_EXHAUSTED), and at most one
+ * a second while the hashing queue is full.
+ */
+function loginEvents(metrics: MetricsHooks, logger: Logger) {
+  let queueFullLogged = 0;
+  let queueFullSince = 0;
+  return {
+    refused(reason: "user" | "client" | "queue") {
+      metrics.loginThrottled(reason);
+      if (reason !== "queue") return;
+      queueFullSince++;
+      const now = Date.now();
+      if (now - queueFullLogged < 1000) return;
+      logger.warn({ refused: queueFullSince }, "login refused: too many logins hashing (auth.hashing)");
+      queueFullLogged = now;
+      queueFullSince = 0;
+    },
+    throttled(refusal: { reason: string; retryAfterMs: number }, client: string, username: string) {
+      logger.warn({ throttled: refusal.reason, client, username, retryAfterMs: refusal.retryAfterMs }, "login throttled: too many failed logins (auth.loginThrottle)");
+    },
+    passwordChecked: () => metrics.loginPasswordChecked(),
+  };
 }
 
 /** Settings that changed but only take effect after a restart (listen address, state directory, job and cgroup settings...). */

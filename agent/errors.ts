@@ -32,6 +32,12 @@ export class PermissionDeniedError extends JobworkerError {
 /** A configured limit (e.g. concurrent jobs) is reached; retrying later may work. */
 export class ResourceExhaustedError extends JobworkerError {
   readonly code = "RESOURCE_EXHAUSTED";
+  /** When known, how long until a retry can succeed (answered as `retry-after` trailing metadata, in seconds). */
+  readonly retryAfterMs?: number;
+  constructor(message: string, options: { retryAfterMs?: number } = {}) {
+    super(message);
+    this.retryAfterMs = options.retryAfterMs;
+  }
 }
 
 /** The host cannot do what was asked (e.g. limits without a usable cgroup v2). */

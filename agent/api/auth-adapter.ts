@@ -3,9 +3,8 @@
 import type { AuthServiceHandlers } from "../../proto/generated/authservice/AuthService.js";
 import type { LoginRequest__Output } from "../../proto/generated/authservice/LoginRequest.js";
 import type { LoginResponse } from "../../proto/generated/authservice/LoginResponse.js";
-import type { TokenAuthority } from "../auth/tokens.js";
-import type { UserDirectory } from "../auth/users.js";
-import { InvalidArgumentError, UnauthenticatedError } from "../errors.js";
+import type { LoginService } from "../auth/login.js";
+import { InvalidArgumentError } from "../errors.js";
 import { identityFromCertificate } from "../auth/identity.js";
 import { toTimestamp } from "./job-service.js";
 import type { AnyCall, RpcContext } from "./rpc.js";
@@ -15,15 +14,14 @@ const certificateOnly = async (call: AnyCall) => identityFromCertificate(call.ge
 
 export const LOGIN_LIMITS = Object.freeze({ maxUsernameBytes: 256, maxPasswordBytes: 1024 });
 
-export function authServiceHandlers(users: UserDirectory, tokens: TokenAuthority, rpc: RpcContext): AuthServiceHandlers {
+export function authServiceHandlers(login: LoginService, rpc: RpcContext): AuthServiceHandlers {
   return {
-    Login: rpc.unary("Login", async (_caller, request: LoginRequest__Output): Promise<LoginResponse> => {
+    Login: rpc.unary("Login", async (caller, request: LoginRequest__Output): Promise<LoginResponse> => {
       checkLength("username", request.username, LOGIN_LIMITS.maxUsernameBytes);
       checkLength("password", request.password, LOGIN_LIMITS.maxPasswordBytes);
-      const user = await users.authenticate(request.username, request.password);
-      if (!user) throw new UnauthenticatedError("wrong username or password");
-      const { token, expiresAt } = await tokens.issue(user.name, user.role);
-      return { token, role: user.role, expiresAt: toTimestamp(expiresAt) };
+      // The client is the certificate's identity (see agent/auth/login-throttle.ts for why not the address).
+      const { token, role, expiresAt } = await login.login(caller.name, request.username, request.password);
+      return { token, role, expiresAt: toTimestamp(expiresAt) };
     }, certificateOnly),
   };
 }

@@ -39,7 +39,7 @@ export class RpcContext {
       } catch (err) {
         const status = toStatus(err);
         this.finish(log, began, status.code, status.internal);
-        callback({ code: status.code, details: status.details });
+        callback({ code: status.code, details: status.details, metadata: status.metadata });
       }
     };
   }

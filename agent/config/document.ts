@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from "../../common/duration.js";
 import { formatBytes, parseByteQuantity } from "../../common/quantity.js";
 import type { RoleRule } from "../auth/rbac.js";
 import type { UserEntry } from "../auth/users.js";
+import type { Rate } from "../auth/token-buckets.js";
 import type { ResourceLimits } from "../jobs/record.js";
 import type { AgentSettings, MetricsTls } from "./settings.js";
 
@@ -18,6 +19,11 @@ export interface LimitsDocument {
   ioReadIops?: number;
   ioWriteIops?: number;
   pids?: number;
+}
+
+export interface RateDocument {
+  burst?: number;
+  refillEvery?: string;
 }
 
 export interface ConfigDocument {
@@ -44,7 +50,13 @@ export interface ConfigDocument {
     allowRootJobs?: boolean;
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
-  auth?: { users?: UserEntry[]; tokenTtl?: string; signingKeyFile?: string };
+  auth?: {
+    users?: UserEntry[];
+    tokenTtl?: string;
+    signingKeyFile?: string;
+    loginThrottle?: { perUser?: RateDocument; perClient?: RateDocument; maxTracked?: number };
+    hashing?: { maxConcurrent?: number; maxQueued?: number };
+  };
   connections?: {
     handshakeTimeout?: string;
     idleTimeout?: string;
@@ -85,6 +97,13 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   if (doc.auth?.tokenTtl) s.auth.tokenTtlMs = parseDuration(doc.auth.tokenTtl);
   if (doc.auth?.signingKeyFile) s.auth.signingKeyFile = doc.auth.signingKeyFile;
   applyConnections(s.connections, doc.connections ?? {});
+  const throttle = doc.auth?.loginThrottle ?? {};
+  s.auth.loginThrottle = {
+    perUser: rate(s.auth.loginThrottle.perUser, throttle.perUser),
+    perClient: rate(s.auth.loginThrottle.perClient, throttle.perClient),
+    maxTracked: throttle.maxTracked ?? s.auth.loginThrottle.maxTracked,
+  };
+  s.auth.hashing = { ...s.auth.hashing, ...doc.auth?.hashing };
   s.metrics.listen = doc.metrics?.listen ?? s.metrics.listen;
   if (doc.metrics?.tls) s.metrics.tls = structuredClone(doc.metrics.tls);
   if (doc.metrics?.bearerTokenFile) s.metrics.bearerTokenFile = doc.metrics.bearerTokenFile;
@@ -126,6 +145,12 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       users: s.auth.users.map((u) => ({ ...u })),
       tokenTtl: formatDuration(s.auth.tokenTtlMs),
       ...(s.auth.signingKeyFile && { signingKeyFile: s.auth.signingKeyFile }),
+      loginThrottle: {
+        perUser: rateDocument(s.auth.loginThrottle.perUser),
+        perClient: rateDocument(s.auth.loginThrottle.perClient),
+        maxTracked: s.auth.loginThrottle.maxTracked,
+      },
+      hashing: { ...s.auth.hashing },
     },
     connections: {
       handshakeTimeout: formatDuration(s.connections.handshakeTimeoutMs),
@@ -148,6 +173,14 @@ function applyConnections(c: AgentSettings["connections"], d: NonNullable<Config
   c.max = d.max ?? c.max;
   c.maxUnauthenticated = d.maxUnauthenticated ?? c.maxUnauthenticated;
   c.maxUnauthenticatedPerAddress = d.maxUnauthenticatedPerAddress ?? c.maxUnauthenticatedPerAddress;
+}
+
+function rate(base: Rate, d: RateDocument | undefined): Rate {
+  return { burst: d?.burst ?? base.burst, refillEveryMs: d?.refillEvery ? parseDuration(d.refillEvery) : base.refillEveryMs };
+}
+
+function rateDocument(r: Rate): RateDocument {
+  return { burst: r.burst, refillEvery: formatDuration(r.refillEveryMs) };
 }
 
 function bytes(q: Quantity): number {

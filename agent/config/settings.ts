@@ -4,6 +4,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { BUILTIN_ROLES, type Roles } from "../auth/rbac.js";
 import type { UserEntry } from "../auth/users.js";
+import type { ThrottleLimits } from "../auth/login-throttle.js";
+import type { HashQueueBounds } from "../auth/hash-queue.js";
 import { NO_LIMITS, type ResourceLimits } from "../jobs/record.js";
 
 export interface TlsFiles {
@@ -78,6 +80,10 @@ export interface AgentSettings {
     tokenTtlMs: number;
     /** Default: <stateDir>/auth/jwt.key. */
     signingKeyFile?: string;
+    /** Failed logins allowed per username and per client certificate (token buckets); reloaded on SIGHUP. */
+    loginThrottle: ThrottleLimits;
+    /** Password derivations at once and waiting (the rest are refused at once); reloaded on SIGHUP. */
+    hashing: HashQueueBounds;
   };
   /**
    * Bounds on gRPC connections (agent/api/connection-guard.ts), as OpenSSH's
@@ -144,13 +150,21 @@ export function defaultSettings(): AgentSettings {
       allowRootJobs: false,
     },
     cgroup: { mode: "auto", mountPoint: "/sys/fs/cgroup", bestEffortLimits: false, swap: false, oomGroup: true },
-    auth: { users: [], tokenTtlMs: 30 * DAY_MS },
     // A TLS 1.3 handshake takes one round trip and milliseconds of CPU: 10 s is
     // generous on any link, and is how long a silent socket may hold a slot.
     // 64 and 32: far above any legitimate burst of handshakes in flight, and few
     // enough descriptors that strangers can never starve the agent (the issue saw
     // an admin refused under ulimit -n 256).
     connections: { handshakeTimeoutMs: 10_000, idleTimeoutMs: 5 * 60_000, max: 1000, maxUnauthenticated: 64, maxUnauthenticatedPerAddress: 32 },
+    auth: {
+      users: [],
+      tokenTtlMs: 30 * DAY_MS,
+      // A person mistyping gets 5 tries, then one a minute; one client certificate (perhaps
+      // shared by a team's bastion) 20 across all usernames, then one every 10 s.
+      loginThrottle: { perUser: { burst: 5, refillEveryMs: 60_000 }, perClient: { burst: 20, refillEveryMs: 10_000 }, maxTracked: 10_000 },
+      // One scrypt at a time leaves 3 of libuv's 4 threads to file I/O; 32 waiting is ~2 s at ~60 ms each.
+      hashing: { maxConcurrent: 1, maxQueued: 32 },
+    },
     metrics: { listen: "localhost:9464" },
     stopJobsOnShutdown: false,
     shutdownGracePeriodMs: 10_000,

@@ -67,6 +67,13 @@ export function createAgentMetrics(): AgentMetrics {
   });
   open.set({ state: "unauthenticated" }, 0);
   open.set({ state: "authenticated" }, 0);
+  const loginsThrottled = new Counter({
+    name: "jobworker_login_throttled_total",
+    help: "Logins refused without checking the password, by reason: user or client (too many failed logins), queue (too many logins hashing).",
+    labelNames: ["reason"], registers,
+  });
+  for (const reason of ["user", "client", "queue"]) loginsThrottled.inc({ reason }, 0);
+  const passwordChecks = new Counter({ name: "jobworker_login_password_checks_total", help: "Login passwords checked (one scrypt derivation each).", registers });
   const cgroupMode = new Gauge({
     name: "jobworker_cgroup_mode", help: "The agent's resource control: 1 for its mode (v2, or unavailable: no per-job metrics).", labelNames: ["mode"], registers,
   });
@@ -97,6 +104,8 @@ export function createAgentMetrics(): AgentMetrics {
       open.set({ state: "unauthenticated" }, unauthenticated);
       open.set({ state: "authenticated" }, authenticated);
     },
+    loginThrottled: (reason) => loginsThrottled.inc({ reason }),
+    loginPasswordChecked: () => passwordChecks.inc(),
   };
 
   return {

@@ -24,6 +24,10 @@ export interface MetricsHooks {
   connectionClosed(reason: ConnectionCut): void;
   /** Connections open now, by whether they have authenticated (a verified client certificate). */
   connectionsOpen(unauthenticated: number, authenticated: number): void;
+  /** A login was refused without checking its password: the user or the client is throttled, or the hashing queue is full. */
+  loginThrottled(reason: "user" | "client" | "queue"): void;
+  /** A login's password was checked (one scrypt derivation). */
+  loginPasswordChecked(): void;
 }
 
 export type ConnectionRefusal = "max_connections" | "max_unauthenticated_per_address";
@@ -44,4 +48,6 @@ export const NO_METRICS: MetricsHooks = {
   connectionRefused: nothing,
   connectionClosed: nothing,
   connectionsOpen: nothing,
+  loginThrottled: nothing,
+  loginPasswordChecked: nothing,
 };

@@ -49,6 +49,13 @@ describe("agent configuration file", () => {
     expect(s.metrics).to.deep.equal({ listen: "127.0.0.1:9464", bearerTokenFile: "/etc/jobworker/metrics.token" }); // scraping needs the token
   });
 
+  it("maps the login throttle and the hashing queue, keeping defaults for what is left out", () => {
+    const doc = parseConfig("t.yaml", HEADER + "auth:\n  loginThrottle:\n    perUser: {burst: 10}\n    perClient: {refillEvery: 1m}\n  hashing: {maxQueued: 4}\n");
+    const { loginThrottle, hashing } = applyDocument(defaultSettings(), doc).auth;
+    expect(loginThrottle).to.deep.equal({ perUser: { burst: 10, refillEveryMs: 60_000 }, perClient: { burst: 20, refillEveryMs: 60_000 }, maxTracked: 10_000 });
+    expect(hashing).to.deep.equal({ maxConcurrent: 1, maxQueued: 4 });
+  });
+
   it("a minimal file is valid and changes nothing", () => {
     const doc = parseConfig("min.yaml", HEADER);
     expect(applyDocument(defaultSettings(), doc)).to.deep.equal(defaultSettings());
@@ -70,6 +77,8 @@ describe("agent configuration file", () => {
     ["role without scope", "rbac:\n  roles:\n    ops: {operations: [start]}\n", /^line 5: \/rbac\/roles\/ops: missing required key "scope"/],
     ["TLS files incomplete", "tls:\n  caFile: /x/ca.crt\n", /^line 4: \/tls: must have properties certFile, keyFile when property caFile is present/],
     ["bad cgroup mode", "cgroup:\n  mode: v1\n", /^line 4: \/cgroup\/mode: got "v1", expected one of "auto", "off"/],
+    ["unknown login throttle key", "auth:\n  loginThrottle:\n    perUser: {burst: 5, window: 1m}\n", /^line 5: \/auth\/loginThrottle\/perUser\/window: unknown key/],
+    ["zero concurrent password checks", "auth:\n  hashing: {maxConcurrent: 0}\n", /^line 4: \/auth\/hashing\/maxConcurrent: got 0, must be >= 1/],
     ["YAML syntax", "jobs: [unclosed\n", /^line \d: YAML: /],
     ["zero handshake timeout", "connections:\n  handshakeTimeout: 0s\n", /^line 4: \/connections\/handshakeTimeout: got "0s", expected a duration greater than zero/],
     ["zero idle timeout", "connections:\n  idleTimeout: 0ms\n", /^line 4: \/connections\/idleTimeout: got "0ms", expected a duration greater than zero/],
