@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     const ctx: BenchContext = {
       quick: options.quick,
       rounds: (full, quick) => options.rounds ?? (options.quick ? quick : full),
+      samples: (full, quick) => (options.quick ? quick : full),
       pick: (full, quick) => (options.quick ? quick : full),
       agent, sshd, tls, tmp, log,
       outputJob(size) {

@@ -5,8 +5,10 @@ import type { TlsAnchor } from "./tls-anchor.js";
 
 export interface BenchContext {
   quick: boolean;
-  /** Interleaved rounds: the full run's, the --quick run's, or --rounds N for all. */
+  /** Interleaved rounds of a whole measurement (a rate, a wall time): the full run's, the --quick run's, or --rounds N. */
   rounds(full: number, quick: number): number;
+  /** Latency samples (each its own round): the full run's or the --quick run's (--rounds leaves them alone). */
+  samples(full: number, quick: number): number;
   /** A size or count: the full run's or the --quick run's. */
   pick<T>(full: T, quick: T): T;
   agent: BenchAgent;

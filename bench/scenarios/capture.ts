@@ -13,7 +13,7 @@ import { human, mbps, median, msSince, now } from "../lib/stats.js";
 
 export const capture: Scenario = async (ctx) => {
   const size = ctx.pick(2 ** 30, 16 * 2 ** 20);
-  const rounds = ctx.rounds(5, 3);
+  const rounds = ctx.rounds(5, 2);
   const source = ["head", "-c", String(size), "/dev/zero"];
   const jw: number[] = [];
   const anchor: number[] = [];

@@ -12,7 +12,7 @@ import { human, mbps, median, msSince, now } from "../lib/stats.js";
 export const fanout: Scenario = async (ctx) => {
   const size = ctx.pick(100 * 2 ** 20, 4 * 2 ** 20);
   const readers = ctx.pick(100, 10);
-  const rounds = ctx.rounds(5, 2);
+  const rounds = ctx.rounds(3, 2);
   const job = await ctx.outputJob(size);
   const rate = { jw: [] as number[], anchor: [] as number[] };
   const rss = { jw: [] as number[], anchor: [] as number[] };

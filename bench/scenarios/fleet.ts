@@ -29,7 +29,7 @@ async function pool<T>(count: number, width: number, one: (i: number) => Promise
 export const fleet: Scenario = async (ctx) => {
   const n = ctx.pick(1000, 20);
   const rounds = ctx.rounds(3, 2);
-  const listCalls = ctx.rounds(200, 20);
+  const listCalls = ctx.samples(200, 20);
   const client = ctx.agent.client;
   const stopJw: number[] = [];
   const stopAnchor: number[] = [];

@@ -7,8 +7,8 @@ import { human, mbps, median } from "../lib/stats.js";
 import { JOBCTL_MAIN } from "./jobctl-start.js";
 
 export const jobctlLogs: Scenario = async (ctx) => {
-  const size = ctx.pick(2 ** 30, 16 * 2 ** 20);
-  const rounds = ctx.rounds(5, 3);
+  const size = ctx.pick(2 ** 30, 8 * 2 ** 20);
+  const rounds = ctx.rounds(5, 2);
   const job = await ctx.outputJob(size);
   const jw: number[] = [];
   const anchor: number[] = [];

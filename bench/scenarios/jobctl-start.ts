@@ -10,7 +10,7 @@ import { median } from "../lib/stats.js";
 export const JOBCTL_MAIN = fileURLToPath(new URL("../../ctl/main.js", import.meta.url));
 
 export const jobctlStart: Scenario = async (ctx) => {
-  const n = ctx.rounds(31, 5);
+  const n = ctx.samples(21, 3);
   const jobctl = [process.execPath, JOBCTL_MAIN, "--config", ctx.agent.agent.jobctlConfigPath, "start", "--", "true"];
   await runTimed(jobctl[0], jobctl.slice(1)); // warm-up (page cache)
   const jw: number[] = [];

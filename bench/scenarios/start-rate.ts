@@ -20,8 +20,8 @@ async function perSecond(total: number, one: (caller: number) => Promise<unknown
 }
 
 export const startRate: Scenario = async (ctx) => {
-  const rounds = ctx.rounds(7, 3);
-  const total = ctx.pick(1000, 64);
+  const rounds = ctx.rounds(5, 2);
+  const total = ctx.pick(500, 32);
   const clients = Array.from({ length: CALLERS }, () => ctx.agent.connect());
   try {
     await Promise.all(clients.map((c) => call(c, "AgentInfo", {})));

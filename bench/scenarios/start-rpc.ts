@@ -7,7 +7,7 @@ import { spawnUntilExit } from "../lib/spawn-anchor.js";
 import { median, percentile, timeMs } from "../lib/stats.js";
 
 export const startRpc: Scenario = async (ctx) => {
-  const n = ctx.rounds(1000, 40);
+  const n = ctx.samples(500, 30);
   const client = ctx.agent.client;
   for (let i = 0; i < 5; i++) await Promise.all([startJob(client, "/bin/true"), spawnUntilExit()]); // warm-up
   const jw: number[] = [];

@@ -7,7 +7,7 @@ import { spawnUntilExit } from "../lib/spawn-anchor.js";
 import { median, timeMs } from "../lib/stats.js";
 
 export const startVisible: Scenario = async (ctx) => {
-  const n = ctx.rounds(500, 30);
+  const n = ctx.samples(300, 20);
   const client = ctx.agent.client;
   const jw: number[] = [];
   const anchor: number[] = [];
