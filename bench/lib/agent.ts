@@ -32,13 +32,16 @@ export function benchAgentConfig(): Record<string, unknown> {
   };
 }
 
+/** The HTTP/2 receive window bench clients ask for: jobctl's (ctl/client.ts, RECEIVE_WINDOW_BYTES), so GetOutput is read as jobctl reads it. */
+export const CLIENT_WINDOW_BYTES = 1024 * 1024;
+
 export interface BenchAgent {
   agent: TestAgent;
   /** The admin's client files. */
   files: ClientFiles;
   /** One warm connection (admin). */
   client: WorkerServiceClient;
-  /** A new connection (admin); channel options make it distinct. */
+  /** A new connection (admin; jobctl's receive window); channel options make it distinct. */
   connect(options?: grpc.ChannelOptions): WorkerServiceClient;
   pki: { ca: string; cert: string; key: string };
   stop(): Promise<void>;
@@ -54,7 +57,7 @@ export async function startBenchAgent(): Promise<BenchAgent> {
   const files = filesFor(agent.pkiDir, "admin");
   let n = 0;
   const connect = (options: grpc.ChannelOptions = {}): WorkerServiceClient =>
-    workerClient(agent.address, files, { "bench.connection": ++n, ...options });
+    workerClient(agent.address, files, { "bench.connection": ++n, "grpc-node.flow_control_window": CLIENT_WINDOW_BYTES, ...options });
   const client = connect();
   await call(client, "AgentInfo", {});
   return {

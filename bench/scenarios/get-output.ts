@@ -8,7 +8,7 @@ import type { Scenario } from "../lib/context.js";
 import { human, mbps, median, msSince, now } from "../lib/stats.js";
 
 export const getOutput: Scenario = async (ctx) => {
-  const size = ctx.pick(2 ** 30, 8 * 2 ** 20);
+  const size = ctx.pick(2 ** 30, 4 * 2 ** 20);
   const rounds = ctx.rounds(5, 3);
   const job = await ctx.outputJob(size);
   const jw: number[] = [];

@@ -7,7 +7,7 @@ import { human, mbps, median } from "../lib/stats.js";
 import { JOBCTL_MAIN } from "./jobctl-start.js";
 
 export const jobctlLogs: Scenario = async (ctx) => {
-  const size = ctx.pick(2 ** 30, 8 * 2 ** 20);
+  const size = ctx.pick(2 ** 30, 4 * 2 ** 20);
   const rounds = ctx.rounds(5, 2);
   const job = await ctx.outputJob(size);
   const jw: number[] = [];
