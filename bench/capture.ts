@@ -13,6 +13,8 @@
 // file (and every job's state dir) is removed right after its run, so dirty pages
 // do not pile up and throttle later runs.
 //
+// (The suite, npm run bench, measures the job through the agent against the same cat
+// anchor: bench/scenarios/capture.ts.)
 // Run on demand: npm run build && npm run bench:capture -- [--size 1Gi] [--runs 5] [--data zero|random|both]
 // (or SIZE=, RUNS=, DATA= in the environment). Sizes: bytes, or k/M/G (10^3..)
 // and Ki/Mi/Gi (2^10..). Temp files go under $TMPDIR (default /tmp): the job's
@@ -31,6 +33,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { JobManager } from "../agent/jobs/manager.js";
+import { catToFileArgs } from "./lib/pipe-anchor.js";
 
 const UNITS: Record<string, number> = { "": 1, k: 1e3, m: 1e6, g: 1e9, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30 };
 
@@ -106,7 +109,7 @@ async function verify(label: string, file: string, source: string): Promise<void
 async function benchCat(dir: string, source: string[]): Promise<number> {
   const file = join(dir, "cat.out");
   const began = process.hrtime.bigint();
-  await run("sh", ["-c", 'out=$1; shift; "$@" | cat > "$out"', "sh", file, ...source]);
+  await run("sh", catToFileArgs(source, file));
   const seconds = elapsed(began);
   await verify("cat", file, sourceFile(source));
   await rm(file);

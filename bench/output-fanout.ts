@@ -2,7 +2,8 @@
 // against two baselines measured in the same run on the same bytes:
 //   file: reading the spool file straight from disk (the ceiling for any server)
 //   tls:  a bare node:tls TLS 1.3 server piping that file to the same readers
-// Run on demand: npm run build && npm run bench -- [MiB] [readers]
+// (The suite, npm run bench, has the same against a TLS server process, with RSS: bench/scenarios/fanout.ts.)
+// Run on demand: npm run build && npm run bench:fanout -- [MiB] [readers]
 // WINDOW=<bytes> sets the readers' HTTP/2 receive window (grpc-node.flow_control_window).
 //
 // Measured 2026-11-23 on the 2-core dev machine, 100 MiB x 10 readers (agent and
