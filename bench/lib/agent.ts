@@ -24,10 +24,12 @@ export function benchAgentConfig(): Record<string, unknown> {
     // The default, info: a log line per RPC is part of what a deployed agent does (and startTestAgent waits for "agent listening").
     logLevel: "info",
     jobs: {
+      // One owner (admin) runs every scenario: its share is the whole agent.
       maxConcurrentJobs: 5000,
+      maxConcurrentJobsPerOwner: 5000,
       outputCap: "4Gi",
       defaultGracePeriod: "10s",
-      retention: { maxFinishedJobs: 100000, maxAge: "168h" },
+      retention: { maxFinishedJobs: 100000, maxFinishedJobsPerOwner: 100000, maxAge: "168h" },
     },
   };
 }
