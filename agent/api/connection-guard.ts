@@ -7,7 +7,8 @@
 //   so such a session stays unauthenticated: it may read its answers, and is
 //   closed handshakeTimeout after accept like a silent or stalled one.
 // - At most maxUnauthenticated of them at once. When full, a new connection
-//   closes the OLDEST unauthenticated one rather than being refused: refusing
+//   closes the oldest unauthenticated connection of the address holding the
+//   most of them (a flood evicts itself first) rather than being refused: refusing
 //   would let an attacker lock every new client out with maxUnauthenticated
 //   silent sockets per handshakeTimeout (6.4 a second by default), whereas a
 //   real client's handshake takes milliseconds and is never the oldest unless
@@ -16,8 +17,9 @@
 //   over which new ones are refused: one host cannot hold the whole cap. It
 //   does not apply to authenticated connections: many trusted clients may share
 //   one address (NAT, a proxy) and are accountable by their certificates.
-// - At most `max` open connections, authenticated or not, over which new ones
-//   are refused: descriptors stay for the jobs (outputs, pidfds) and the admin.
+// - At most `max` open connections, authenticated or not: at max a new one
+//   evicts an unauthenticated one as above, or is refused if there is none:
+//   descriptors stay for the jobs (outputs, pidfds) and the admin.
 // - The idle timeout (idle-sessions.ts) then bounds authenticated sessions.
 //
 // Refused connections are closed at accept, before any TLS work. Every refusal
@@ -30,6 +32,7 @@ import type { ConnectionCut, ConnectionRefusal, MetricsHooks } from "../metrics/
 import { closeWhenIdle } from "./idle-sessions.js";
 import { addressKey } from "./peer-address.js";
 import { ThrottledLog } from "./throttled-log.js";
+import { refuseUnauthenticatedStreams } from "./unauthenticated-streams.js";
 
 export interface ConnectionLimits {
   handshakeTimeoutMs: number;
@@ -73,18 +76,24 @@ export class ConnectionGuard {
       const raw = rawSocketOf(socket);
       if (!raw || !this.cut.has(raw)) this.metrics.tlsHandshakeFailed(err.code ?? "unknown");
     });
+    refuseUnauthenticatedStreams(server, () => {
+      this.metrics.rpcFinished("(unverified session)", "UNAUTHENTICATED", 0);
+      this.throttle.note("unauthenticated_rpc", this.logger.debug.bind(this.logger), {}, "rpc refused before reading it: no verified client certificate");
+    });
     server.on("session", (session: ServerHttp2Session) =>
       closeWhenIdle(session, timerMs(this.limits.idleTimeoutMs), () => this.closing("idle", session.socket?.remoteAddress)),
     );
   }
 
   private accepted(socket: Socket): void {
-    if (this.unauthenticated.size + this.authenticated.size >= this.limits.max) return this.refuse(socket, "max_connections");
     const peer = addressKey(socket.remoteAddress);
     if ((this.perPeer.get(peer) ?? 0) >= this.limits.maxUnauthenticatedPerAddress) return this.refuse(socket, "max_unauthenticated_per_address");
-    if (this.unauthenticated.size >= this.limits.maxUnauthenticated) {
-      const [oldest] = this.unauthenticated.keys();
-      this.close(oldest!, "evicted");
+    const full = this.unauthenticated.size + this.authenticated.size >= this.limits.max;
+    if (full || this.unauthenticated.size >= this.limits.maxUnauthenticated) {
+      // At max, an unauthenticated connection makes room before anyone is refused: strangers cannot fill max to keep clients out.
+      const victim = this.evictionVictim();
+      if (victim) this.close(victim, "evicted");
+      else return this.refuse(socket, "max_connections");
     }
     const timer = setTimeout(() => this.close(socket, "handshake_timeout"), timerMs(this.limits.handshakeTimeoutMs));
     timer.unref();
@@ -103,6 +112,21 @@ export class ConnectionGuard {
     // The TLS socket's close is the one certain to come (it owns the descriptor now).
     tls.once("close", () => this.forget(raw));
     this.report();
+  }
+
+  /**
+   * The oldest unauthenticated connection of the address holding the most of
+   * them: a flood evicts its own connections first, not a real client's
+   * handshake from elsewhere (the oldest overall would often be that).
+   */
+  private evictionVictim(): Socket | undefined {
+    let busiest: string | undefined;
+    let most = 0;
+    for (const [peer, count] of this.perPeer) {
+      if (count > most) [busiest, most] = [peer, count];
+    }
+    for (const [socket, entry] of this.unauthenticated) if (entry.peer === busiest) return socket;
+    return undefined;
   }
 
   private refuse(socket: Socket, reason: ConnectionRefusal): void {

@@ -17,8 +17,19 @@ export interface GrpcServerOptions {
   connections: ConnectionLimits;
 }
 
+/**
+ * Streams one session may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS;
+ * grpc-js's default is unlimited). Each may buffer a request of up to the 4 MiB
+ * message limit, so this bounds what one verified client can make the agent hold;
+ * a client past it waits for a stream to end (its HTTP/2 library queues the call).
+ */
+export const MAX_STREAMS_PER_SESSION = 256;
+
 export function createGrpcServer(options: GrpcServerOptions): grpc.Server {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": REQUEST_LIMITS.maxMessageBytes });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": REQUEST_LIMITS.maxMessageBytes,
+    "grpc.max_concurrent_streams": MAX_STREAMS_PER_SESSION,
+  });
   const internals = server as unknown as { createHttp2Server?: Http2Factory };
   const create = internals.createHttp2Server?.bind(server);
   // Without the hook the connection limits would silently not apply: refuse to start instead.

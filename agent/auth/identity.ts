@@ -11,6 +11,9 @@ export interface Identity {
   role: string | undefined;
 }
 
+/** What a caller without a verified client certificate is told, whichever layer refuses it. */
+export const NO_CERTIFICATE_MESSAGE = "a client certificate signed by the agent's CA is required (none was presented, or it is untrusted or expired)";
+
 /** Parsed identities by certificate fingerprint: the role extension is decoded once per certificate, not per RPC. */
 const cache = new Map<string, Identity>();
 const CACHE_LIMIT = 10_000;
@@ -22,7 +25,7 @@ const CACHE_LIMIT = 10_000;
  */
 export function identityFromCertificate(cert: PeerCertificate | undefined): Identity {
   if (!cert?.raw) {
-    throw new UnauthenticatedError("a client certificate signed by the agent's CA is required (none was presented, or it is untrusted or expired)");
+    throw new UnauthenticatedError(NO_CERTIFICATE_MESSAGE);
   }
   const key = cert.fingerprint256;
   let identity = cache.get(key);

@@ -139,6 +139,37 @@ describe("connections: the handshake timeout", () => {
   });
 });
 
+describe("connections: sessions without a verified client certificate", () => {
+  let agent: TestAgent;
+  before(async () => (agent = await startTestAgent()));
+  after(stopAgent(() => agent));
+
+  it("get UNAUTHENTICATED before any of the request is read: a 4 MiB message that never finishes is answered at once", async () => {
+    const { ca } = filesFor(agent.pkiDir);
+    const session = connectHttp2(`https://127.0.0.1:${agent.port}`, { ca, servername: "localhost" });
+    session.on("error", () => {});
+    try {
+      const stream = session.request({ ":method": "POST", ":path": "/workerservice.WorkerService/Start", "content-type": "application/grpc", te: "trailers" });
+      stream.on("error", () => {});
+      // A gRPC frame header announcing 4 MiB - 1 KiB, then 64 KiB of it; the rest never comes.
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(4 * 1024 * 1024 - 1024, 1);
+      stream.write(Buffer.concat([header, Buffer.alloc(64 * 1024)]));
+      // grpc-js alone would wait for the whole message (or, here, the handshake timeout); the agent answers now.
+      const status = await new Promise<string | undefined>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no answer before the request was complete")), BOUND_MS);
+        stream.once("response", (headers) => {
+          clearTimeout(timer);
+          resolve(headers["grpc-status"] as string | undefined);
+        });
+      });
+      expect(status).to.equal(String(grpc.status.UNAUTHENTICATED));
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
 describe("connections: the idle timeout", () => {
   let agent: TestAgent;
   before(async () => (agent = await agentWith("idleTimeout: 1s")));
@@ -226,6 +257,17 @@ describe("connections: the cap on unauthenticated connections", () => {
     expect(cut(await metrics(agent), "evicted")).to.equal(1);
     held.forEach((s) => s.destroy());
   });
+
+  it("evicts from the address holding the most, not the oldest overall: a client elsewhere keeps its slot", async () => {
+    await metricsWhen(agent, (s) => open(s, "unauthenticated") === 0, "the earlier test's connections gone");
+    const elsewhere = await silent(agent, "127.0.0.3"); // the oldest
+    const flood = [await silent(agent, "127.0.0.2"), await silent(agent, "127.0.0.2")];
+    await metricsWhen(agent, (s) => open(s, "unauthenticated") === 3, "3 unauthenticated connections");
+    flood.push(await silent(agent, "127.0.0.2"));
+    await closed(flood[0]!, "the flood's oldest connection");
+    expect(elsewhere.closed, "the connection from elsewhere stays").to.equal(false);
+    [elsewhere, ...flood].forEach((s) => s.destroy());
+  });
 });
 
 describe("connections: the cap per address", () => {
@@ -251,14 +293,25 @@ describe("connections: the cap on open connections", () => {
   before(async () => (agent = await agentWith("handshakeTimeout: 10m, max: 3")));
   after(stopAgent(() => agent));
 
-  it("refuses the connection past the cap, and takes new ones once some close", async () => {
-    const held = [await silent(agent, "127.0.0.2"), await silent(agent, "127.0.0.3"), await silent(agent, "127.0.0.4")];
-    await metricsWhen(agent, (s) => open(s, "unauthenticated") === 3, "3 open connections");
+  it("refuses the connection past the cap when every open one is authenticated, and takes new ones once some close", async () => {
+    const held = [await handshake(agent, "admin", "127.0.0.2"), await handshake(agent, "admin", "127.0.0.3"), await handshake(agent, "admin", "127.0.0.4")];
+    await metricsWhen(agent, (s) => open(s, "authenticated") === 3, "3 authenticated connections");
     await closed(await silent(agent, "127.0.0.5"), "the fourth connection");
     expect(refused(await metrics(agent), "max_connections")).to.equal(1);
     expect(held.some((s) => s.closed)).to.equal(false);
     held.forEach((s) => s.destroy());
-    await metricsWhen(agent, (s) => open(s, "unauthenticated") === 0, "the held connections gone");
+    await metricsWhen(agent, (s) => open(s, "authenticated") === 0, "the held connections gone");
     await adminStarts(agent);
+  });
+
+  it("at the cap, a new connection evicts an unauthenticated one rather than being refused: strangers cannot fill it", async () => {
+    const held = [await handshake(agent, "admin", "127.0.0.2"), await handshake(agent, "admin", "127.0.0.3")];
+    const stranger = await silent(agent, "127.0.0.4");
+    await metricsWhen(agent, (s) => open(s, "authenticated") === 2 && open(s, "unauthenticated") === 1, "2 authenticated and 1 unauthenticated connections");
+    const admin = await handshake(agent, "admin", "127.0.0.5"); // the fourth: makes room by evicting the stranger
+    await closed(stranger, "the stranger's connection");
+    expect(admin.closed).to.equal(false);
+    expect(held.some((s) => s.closed)).to.equal(false);
+    [admin, ...held].forEach((s) => s.destroy());
   });
 });
