@@ -11,7 +11,8 @@ export interface JobExit {
 }
 
 /**
- * FAILED -> 127 when exec found no such command (startFailure exec/ENOENT,
+ * FAILED -> 127 when exec found no such command (startFailure exec/ENOENT;
+ * from an agent older than that field, exec's own "No such file" message,
  * as a shell's "command not found"), else 126 (could not execute: not
  * executable, or a step before exec failed), with the agent's message; OOMKilled -> 250; ended by a signal -> 128 + its number; else the
  * exit code. Order matters: an OOM kill is also a SIGKILL.
@@ -19,7 +20,8 @@ export interface JobExit {
 export function jobExit(status: QueryStatusResponse__Output): JobExit {
   if (status.JobStatus === "FAILED") {
     const failure = status.startFailure;
-    const notFound = failure?.step === "exec" && failure.errno === "ENOENT";
+    // An agent older than startFailure (during an upgrade, or a record it wrote) only says it in the message.
+    const notFound = failure ? failure.step === "exec" && failure.errnoName === "ENOENT" : /^exec .*: No such file or directory$/.test(status.message);
     return { code: notFound ? RunExit.NotFound : RunExit.CannotExecute, note: `job ${status.id} failed to start: ${status.message || status.reason}` };
   }
   if (status.reason === "OOMKilled") return { code: RunExit.OomKilled, note: `job ${status.id} was OOM-killed (memory limit)` };

@@ -61,7 +61,7 @@ export interface MonitorInfo {
  */
 export interface StartFailure {
   step: string;
-  errno: string;
+  errnoName: string;
 }
 
 /** How the job ended (the `exit` file). */
@@ -164,7 +164,7 @@ for (const [name, number] of Object.entries(constants.errno)) if (!ERRNO_NAMES.h
 function startFailureOf(f: Record<string, string>): StartFailure | undefined {
   if (f.exec_step === undefined) return undefined;
   const number = Number(f.exec_errno);
-  return { step: f.exec_step, errno: ERRNO_NAMES.get(number) ?? (Number.isInteger(number) && number > 0 ? `errno ${number}` : "") };
+  return { step: f.exec_step, errnoName: ERRNO_NAMES.get(number) ?? (Number.isInteger(number) && number > 0 ? `errno ${number}` : "") };
 }
 
 function parseFields(text: string): Record<string, string> {

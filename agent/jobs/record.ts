@@ -44,7 +44,7 @@ export interface JobRecord {
   /** Human-readable detail: why it failed to start, who stopped it, ... */
   message?: string;
   /** FAILED: which step of becoming the job failed, and its errno name (what callers decide on; message is for people). */
-  startFailure?: { step: string; errno: string };
+  startFailure?: { step: string; errnoName: string };
   pid?: number;
   /** The process's start time in clock ticks since boot (/proc/PID/stat field 22):
    * with the pid it identifies the process across pid reuse, for recovery. */

@@ -61,7 +61,7 @@ describe("JobManager (real child processes)", () => {
     const final = await manager.wait(id);
     expect(final).to.include({ state: "FAILED", reason: "FailedToStart", exitCode: null });
     expect(final.message).to.match(/exec no-such-command-xyz: No such file or directory/);
-    expect(final.startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
+    expect(final.startFailure).to.deep.equal({ step: "exec", errnoName: "ENOENT" });
   });
 
   it("ends FAILED (exec, EACCES) when the file is not executable", async () => {
@@ -71,7 +71,7 @@ describe("JobManager (real child processes)", () => {
     const final = await manager.wait((await manager.start("a", script, [])).id);
     expect(final.state).to.equal("FAILED");
     expect(final.message).to.match(/Permission denied/);
-    expect(final.startFailure).to.deep.equal({ step: "exec", errno: "EACCES" });
+    expect(final.startFailure).to.deep.equal({ step: "exec", errnoName: "EACCES" });
   });
 
   it("gives jobs stdin from /dev/null, a minimal environment and their own session", async () => {

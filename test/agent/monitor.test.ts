@@ -72,14 +72,14 @@ describe("jobworker-monitor", () => {
 
   it("names the failed step and its errno in both files: exec/ENOENT for a missing command, chdir/ENOENT for a missing working directory", async () => {
     const missing = await startMonitor(spec("no-such-command-xyz", []));
-    expect(missing.startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
-    expect((await exitOf(jobDir)).startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
+    expect(missing.startFailure).to.deep.equal({ step: "exec", errnoName: "ENOENT" });
+    expect((await exitOf(jobDir)).startFailure).to.deep.equal({ step: "exec", errnoName: "ENOENT" });
     const second = join(dir.path, "second");
     mkdirSync(second);
     const noWorkDir = await startMonitor({ ...spec("true", []), jobDir: second, workDir: join(second, "work") });
-    expect(noWorkDir.startFailure).to.deep.equal({ step: "chdir", errno: "ENOENT" });
+    expect(noWorkDir.startFailure).to.deep.equal({ step: "chdir", errnoName: "ENOENT" });
     expect(noWorkDir.execError).to.match(/^chdir .*: No such file or directory$/);
-    expect((await exitOf(second)).startFailure).to.deep.equal({ step: "chdir", errno: "ENOENT" });
+    expect((await exitOf(second)).startFailure).to.deep.equal({ step: "chdir", errnoName: "ENOENT" });
   });
 
   describe("host-wide uid claims (-U)", () => {

@@ -20,7 +20,7 @@ describe("jobctl run exit codes", () => {
     expect(jobExit(status({ signal: "SIGKILL", reason: "OOMKilled" }))).to.deep.equal({ code: 250, note: "job ID was OOM-killed (memory limit)" });
   });
   it("127 when exec found no such command (startFailure exec/ENOENT), 126 otherwise, whatever the message says", () => {
-    const failed = (step: string, errno: string, message: string) => status({ JobStatus: "FAILED", message, startFailure: { step, errno } });
+    const failed = (step: string, errnoName: string, message: string) => status({ JobStatus: "FAILED", message, startFailure: { step, errnoName } });
     expect(jobExit(failed("exec", "ENOENT", "exec nope: No such file or directory"))).to.deep.equal({
       code: 127,
       note: "job ID failed to start: exec nope: No such file or directory",
@@ -31,6 +31,11 @@ describe("jobctl run exit codes", () => {
     expect(jobExit(failed("chdir", "ENOENT", "chdir /x: No such file or directory")).code).to.equal(126);
     // The message is for people: a command named "not found" that is not executable is still 126.
     expect(jobExit(failed("exec", "EACCES", "exec ./not found: Permission denied")).code).to.equal(126);
+  });
+  it("without startFailure (an agent older than the field), 127 only for exec's own not-found message", () => {
+    expect(jobExit(status({ JobStatus: "FAILED", message: "exec nope: No such file or directory" })).code).to.equal(127);
+    expect(jobExit(status({ JobStatus: "FAILED", message: "chdir /x: No such file or directory" })).code).to.equal(126);
+    expect(jobExit(status({ JobStatus: "FAILED", message: "exec /etc/passwd: Permission denied" })).code).to.equal(126);
   });
   it("a signal name this host does not know still ends above 127, with a note", () => {
     expect(jobExit(status({ signal: "SIGWHAT" }))).to.deep.include({ code: 128 });

@@ -99,7 +99,7 @@ describe("jobagent end to end (mTLS on loopback)", function () {
       const s = await finished("admin", jobID);
       expect(s).to.include({ JobStatus: "FAILED", reason: "FailedToStart" });
       expect(s.message).to.match(/No such file or directory/);
-      expect(s.startFailure).to.deep.equal({ step: "exec", errno: "ENOENT" });
+      expect(s.startFailure).to.deep.equal({ step: "exec", errnoName: "ENOENT" });
     });
 
     it("lists jobs", async () => {
