@@ -1,6 +1,7 @@
 // The metrics bearer token file: refused when others could read or change it.
 import { expect } from "chai";
-import { chmodSync, chownSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bearerMatches, readBearerToken } from "../../agent/metrics/bearer-token.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -40,5 +41,18 @@ describe("metrics bearer token file", () => {
     writeFileSync(empty, " \n", { mode: 0o600 });
     expect(await readBearerToken(empty).then(() => "", (e: Error) => e.message)).to.match(/is empty/);
     expect(await readBearerToken(join(dir.path, "missing")).then(() => "", (e: Error) => e.message)).to.match(/ENOENT/);
+  });
+
+  it("checks the file a symbolic link leads to (as in a Kubernetes secret volume); refuses a FIFO (without hanging) and a token with whitespace inside", async () => {
+    const real = writeTokenFile(join(dir.path, "real"), "abc");
+    symlinkSync(real, join(dir.path, "link"));
+    expect(bearerMatches("Bearer abc", await readBearerToken(join(dir.path, "link")))).to.equal(true);
+    chmodSync(real, 0o644);
+    expect(await readBearerToken(join(dir.path, "link")).then(() => "", (e: Error) => e.message)).to.match(/is mode 644/);
+    const fifo = join(dir.path, "fifo");
+    execFileSync("mkfifo", ["-m", "600", fifo]);
+    expect(await readBearerToken(fifo).then(() => "", (e: Error) => e.message)).to.match(/is not a regular file/);
+    const spaced = writeTokenFile(join(dir.path, "spaced"), "abc def");
+    expect(await readBearerToken(spaced).then(() => "", (e: Error) => e.message)).to.match(/whitespace inside the token/);
   });
 });
