@@ -120,7 +120,8 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
       }
       service.setRoles(next.roles);
       // Development users stay only while nothing else is configured.
-      if (next.auth.users.length > 0 || next.tls) users.set(next.auth.users);
+      // Trust (see login-throttle.ts) was earned with the old entry: it ends for users whose entry changed or went.
+      if (next.auth.users.length > 0 || next.tls) throttle.forget(users.set(next.auth.users));
       tokens.setTtl(next.auth.tokenTtlMs);
       throttle.setLimits(next.auth.loginThrottle);
       hashing.setBounds(next.auth.hashing);
@@ -171,7 +172,7 @@ function loginEvents(metrics: MetricsHooks, logger: Logger) {
   let queueFullLogged = 0;
   let queueFullSince = 0;
   return {
-    refused(reason: "user" | "client" | "queue") {
+    refused(reason: "user" | "pair" | "client" | "queue" | "clientQueue") {
       metrics.loginThrottled(reason);
       if (reason !== "queue") return;
       queueFullSince++;

@@ -5,12 +5,13 @@
 // an unknown user stays UNAUTHENTICATED.
 import { formatDuration } from "../../common/duration.js";
 import { ResourceExhaustedError, UnauthenticatedError } from "../errors.js";
-import { HashQueueFullError, type HashQueue } from "./hash-queue.js";
+import { HashQueueClientShareError, HashQueueFullError, type HashQueue } from "./hash-queue.js";
 import { isRefusal, type LoginThrottle, type Refusal } from "./login-throttle.js";
 import type { TokenAuthority } from "./tokens.js";
 import type { UserDirectory } from "./users.js";
 
-export type RefusalReason = Refusal["reason"] | "queue";
+/** queue: the hashing queue is full; clientQueue: this client already holds its share of it. */
+export type RefusalReason = Refusal["reason"] | "queue" | "clientQueue";
 
 export interface LoginEvents {
   /** A login was refused without checking its password. */
@@ -45,20 +46,22 @@ export class LoginService {
     }
     let user;
     try {
-      user = await this.queue.run(() => {
+      user = await this.queue.run(client, () => {
         this.events.passwordChecked();
         return this.users.authenticate(username, password);
       });
     } catch (err) {
       attempt.abandoned();
       if (err instanceof HashQueueFullError) this.events.refused("queue", client, username);
+      if (err instanceof HashQueueClientShareError) this.events.refused("clientQueue", client, username);
       throw err;
     }
     if (!user) {
       for (const emptied of attempt.failed()) this.events.throttled(emptied, client, username);
       throw new UnauthenticatedError("wrong username or password");
     }
-    attempt.succeeded();
+    // Not trusted if the user's entry changed while the password was checked (a reload's forget() has run).
+    attempt.succeeded(this.users.isCurrent(user));
     const { token, expiresAt } = await this.tokens.issue(user.name, user.role);
     return { token, role: user.role, expiresAt };
   }
@@ -66,7 +69,12 @@ export class LoginService {
 
 function throttledMessage(refusal: Refusal, client: string, username: string): string {
   const retry = formatDuration(Math.ceil(refusal.retryAfterMs / 1000) * 1000);
-  return refusal.reason === "user"
-    ? `too many failed logins for user ${JSON.stringify(username)}: retry in ${retry}`
-    : `too many failed logins from client certificate ${JSON.stringify(client)}: retry in ${retry}`;
+  switch (refusal.reason) {
+    case "user":
+      return `too many failed logins for user ${JSON.stringify(username)}: retry in ${retry}`;
+    case "pair":
+      return `too many failed logins for user ${JSON.stringify(username)} from client certificate ${JSON.stringify(client)}: retry in ${retry}`;
+    case "client":
+      return `too many failed logins from client certificate ${JSON.stringify(client)}: retry in ${retry}`;
+  }
 }

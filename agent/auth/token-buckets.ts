@@ -49,6 +49,11 @@ export class TokenBuckets {
     this.store(key, this.level(key, now) + 1, now);
   }
 
+  /** Forgets the buckets whose key matches (they are full again). */
+  deleteWhere(matches: (key: string) => boolean): void {
+    for (const key of [...this.buckets.keys()]) if (matches(key)) this.buckets.delete(key);
+  }
+
   private level(key: string, now: number): number {
     const bucket = this.buckets.get(key);
     if (!bucket || this.rate.refillEveryMs <= 0) return this.rate.burst; // refilling at once: no limit
@@ -95,6 +100,10 @@ export class BoundedSet {
 
   get size(): number {
     return this.members.size;
+  }
+
+  deleteWhere(matches: (key: string) => boolean): void {
+    for (const key of [...this.members]) if (matches(key)) this.members.delete(key);
   }
 
   private trim(): void {

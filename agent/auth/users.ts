@@ -19,9 +19,17 @@ export class UserDirectory {
     this.set(users);
   }
 
-  /** Replaces the users (config reload). */
-  set(users: UserEntry[]): void {
+  /** Replaces the users (config reload); returns the names whose entry (password hash or role) changed or that were removed. */
+  set(users: UserEntry[]): string[] {
+    const before = this.users;
     this.users = new Map(users.map((u) => [u.name, u]));
+    return [...before.values()].filter((old) => !this.isCurrent(old)).map((old) => old.name);
+  }
+
+  /** Whether `entry` is still the user's entry (same name, password hash and role). */
+  isCurrent(entry: UserEntry): boolean {
+    const now = this.users.get(entry.name);
+    return now !== undefined && now.passwordHash === entry.passwordHash && now.role === entry.role;
   }
 
   get size(): number {

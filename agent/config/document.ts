@@ -55,7 +55,7 @@ export interface ConfigDocument {
     tokenTtl?: string;
     signingKeyFile?: string;
     loginThrottle?: { perUser?: RateDocument; perClient?: RateDocument; maxTracked?: number };
-    hashing?: { maxConcurrent?: number; maxQueued?: number };
+    hashing?: { maxConcurrent?: number; maxQueued?: number; maxPerClient?: number };
   };
   connections?: {
     handshakeTimeout?: string;

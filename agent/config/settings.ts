@@ -82,7 +82,7 @@ export interface AgentSettings {
     signingKeyFile?: string;
     /** Failed logins allowed per username and per client certificate (token buckets); reloaded on SIGHUP. */
     loginThrottle: ThrottleLimits;
-    /** Password derivations at once and waiting (the rest are refused at once); reloaded on SIGHUP. */
+    /** Password derivations at once and waiting, and of those per client certificate (the rest are refused at once); reloaded on SIGHUP. */
     hashing: HashQueueBounds;
   };
   /**
@@ -163,7 +163,9 @@ export function defaultSettings(): AgentSettings {
       // shared by a team's bastion) 20 across all usernames, then one every 10 s.
       loginThrottle: { perUser: { burst: 5, refillEveryMs: 60_000 }, perClient: { burst: 20, refillEveryMs: 10_000 }, maxTracked: 10_000 },
       // One scrypt at a time leaves 3 of libuv's 4 threads to file I/O; 32 waiting is ~2 s at ~60 ms each.
-      hashing: { maxConcurrent: 1, maxQueued: 32 },
+      // 4 per client certificate: one person logs in one at a time, a shared bastion a few at once;
+      // filling the 33 places then takes 9 certificates, not 2.
+      hashing: { maxConcurrent: 1, maxQueued: 32, maxPerClient: 4 },
     },
     metrics: { listen: "localhost:9464" },
     stopJobsOnShutdown: false,

@@ -69,10 +69,10 @@ export function createAgentMetrics(): AgentMetrics {
   open.set({ state: "authenticated" }, 0);
   const loginsThrottled = new Counter({
     name: "jobworker_login_throttled_total",
-    help: "Logins refused without checking the password, by reason: user or client (too many failed logins), queue (too many logins hashing).",
+    help: "Logins refused without checking the password, by reason: user, pair (a trusted client for that user) or client (too many failed logins), queue (too many logins hashing) or clientQueue (too many from that client).",
     labelNames: ["reason"], registers,
   });
-  for (const reason of ["user", "client", "queue"]) loginsThrottled.inc({ reason }, 0);
+  for (const reason of ["user", "pair", "client", "queue", "clientQueue"]) loginsThrottled.inc({ reason }, 0);
   const passwordChecks = new Counter({ name: "jobworker_login_password_checks_total", help: "Login passwords checked (one scrypt derivation each).", registers });
   const cgroupMode = new Gauge({
     name: "jobworker_cgroup_mode", help: "The agent's resource control: 1 for its mode (v2, or unavailable: no per-job metrics).", labelNames: ["mode"], registers,

@@ -25,7 +25,7 @@ export interface MetricsHooks {
   /** Connections open now, by whether they have authenticated (a verified client certificate). */
   connectionsOpen(unauthenticated: number, authenticated: number): void;
   /** A login was refused without checking its password: the user or the client is throttled, or the hashing queue is full. */
-  loginThrottled(reason: "user" | "client" | "queue"): void;
+  loginThrottled(reason: "user" | "pair" | "client" | "queue" | "clientQueue"): void;
   /** A login's password was checked (one scrypt derivation). */
   loginPasswordChecked(): void;
 }

@@ -53,7 +53,9 @@ describe("agent configuration file", () => {
     const doc = parseConfig("t.yaml", HEADER + "auth:\n  loginThrottle:\n    perUser: {burst: 10}\n    perClient: {refillEvery: 1m}\n  hashing: {maxQueued: 4}\n");
     const { loginThrottle, hashing } = applyDocument(defaultSettings(), doc).auth;
     expect(loginThrottle).to.deep.equal({ perUser: { burst: 10, refillEveryMs: 60_000 }, perClient: { burst: 20, refillEveryMs: 60_000 }, maxTracked: 10_000 });
-    expect(hashing).to.deep.equal({ maxConcurrent: 1, maxQueued: 4 });
+    expect(hashing).to.deep.equal({ maxConcurrent: 1, maxQueued: 4, maxPerClient: 4 });
+    const share = applyDocument(defaultSettings(), parseConfig("t.yaml", HEADER + "auth:\n  hashing: {maxPerClient: 2}\n")).auth.hashing;
+    expect(share).to.deep.equal({ maxConcurrent: 1, maxQueued: 32, maxPerClient: 2 });
   });
 
   it("a minimal file is valid and changes nothing", () => {
@@ -79,6 +81,7 @@ describe("agent configuration file", () => {
     ["bad cgroup mode", "cgroup:\n  mode: v1\n", /^line 4: \/cgroup\/mode: got "v1", expected one of "auto", "off"/],
     ["unknown login throttle key", "auth:\n  loginThrottle:\n    perUser: {burst: 5, window: 1m}\n", /^line 5: \/auth\/loginThrottle\/perUser\/window: unknown key/],
     ["zero concurrent password checks", "auth:\n  hashing: {maxConcurrent: 0}\n", /^line 4: \/auth\/hashing\/maxConcurrent: got 0, must be >= 1/],
+    ["a zero per-client share of password checks", "auth:\n  hashing: {maxPerClient: 0}\n", /^line 4: \/auth\/hashing\/maxPerClient: got 0, must be >= 1/],
     ["YAML syntax", "jobs: [unclosed\n", /^line \d: YAML: /],
     ["zero handshake timeout", "connections:\n  handshakeTimeout: 0s\n", /^line 4: \/connections\/handshakeTimeout: got "0s", expected a duration greater than zero/],
     ["zero idle timeout", "connections:\n  idleTimeout: 0ms\n", /^line 4: \/connections\/idleTimeout: got "0ms", expected a duration greater than zero/],

@@ -1,5 +1,6 @@
 // The login throttle's token buckets with a fake clock: no sleeps, no timing.
 import { expect } from "chai";
+import { UserDirectory } from "../../agent/auth/users.js";
 import { isRefusal, LoginThrottle, type LoginAttempt, type Refusal, type ThrottleLimits } from "../../agent/auth/login-throttle.js";
 
 const MINUTE = 60_000;
@@ -74,8 +75,74 @@ describe("login throttle", () => {
     expect(refusal("elsewhere", "alice").reason).to.equal("user");
     admit("alices-laptop", "alice").succeeded();
     // Its own client bucket still applies.
-    fail("alices-laptop", "alice", 5);
+    for (let i = 0; i < 5; i++) fail("alices-laptop", `other${i}`);
     expect(refusal("alices-laptop", "alice").reason).to.equal("client");
+  });
+
+  it("makes a trusted pair's failures spend the pair's own bucket, at the per-user rate, not the user's", () => {
+    admit("bastion", "alice").succeeded();
+    // Someone else on the shared certificate guesses: the per-user burst, then one a minute (not one per 10 s).
+    expect(admit("bastion", "alice").failed()).to.deep.equal([]);
+    fail("bastion", "alice");
+    expect(admit("bastion", "alice").failed()).to.deep.equal([{ reason: "pair", retryAfterMs: MINUTE }]);
+    expect(refusal("bastion", "alice")).to.deep.equal({ reason: "pair", retryAfterMs: MINUTE });
+    now += 10_000; // the client bucket's refill: not enough for the pair
+    expect(refusal("bastion", "alice")).to.deep.equal({ reason: "pair", retryAfterMs: MINUTE - 10_000 });
+    now += MINUTE - 10_000;
+    admit("bastion", "alice").failed();
+    expect(refusal("bastion", "alice").reason).to.equal("pair");
+    // The user's own bucket was not spent: alice from elsewhere still gets her tries...
+    fail("elsewhere", "alice", 2);
+    admit("laptop", "alice").succeeded();
+    // ...and an attacker emptying it does not touch the pair's bucket (or another trusted pair's).
+    fail("attacker", "alice");
+    expect(refusal("attacker", "alice").reason).to.equal("user");
+    admit("laptop", "alice").succeeded();
+    expect(throttle.tracked.pairs).to.equal(1); // bastion's (laptop's is full: forgotten)
+  });
+
+  it("trusts no client for a user once forgotten (a reload changed or removed the user)", () => {
+    admit("laptop", "alice").succeeded();
+    admit("laptop", "bob").succeeded();
+    fail("laptop", "alice"); // the pair's bucket
+    fail("attacker", "alice", 3);
+    admit("laptop", "alice").succeeded(); // trusted: past alice's lockout
+    throttle.forget(["alice"]);
+    expect(refusal("laptop", "alice")).to.deep.equal({ reason: "user", retryAfterMs: MINUTE });
+    expect(throttle.tracked).to.deep.include({ trusted: 1, pairs: 0 }); // bob's trust stays
+    fail("attacker2", "bob", 3);
+    admit("laptop", "bob").succeeded();
+    // Trust is earned again only by a success, which now needs the username's bucket.
+    now += MINUTE;
+    admit("laptop", "alice").succeeded();
+    fail("attacker", "alice");
+    admit("laptop", "alice").succeeded();
+  });
+
+  it("does not trust a client for a success it is told not to trust (the user changed meanwhile)", () => {
+    admit("laptop", "alice").succeeded(false);
+    fail("attacker", "alice", 3);
+    expect(refusal("laptop", "alice").reason).to.equal("user");
+    expect(throttle.tracked.trusted).to.equal(0);
+  });
+
+  it("reports on reload the users whose password hash or role changed or who were removed", () => {
+    const users = new UserDirectory([
+      { name: "alice", role: "user", passwordHash: "h1" },
+      { name: "bob", role: "user", passwordHash: "h2" },
+      { name: "carol", role: "user", passwordHash: "h3" },
+      { name: "dave", role: "user", passwordHash: "h4" },
+    ]);
+    const kept = users.get("alice")!;
+    const changed = users.set([
+      { name: "alice", role: "user", passwordHash: "h1" }, // the same entry, a new object: unchanged
+      { name: "bob", role: "user", passwordHash: "new" },
+      { name: "carol", role: "admin", passwordHash: "h3" },
+      { name: "erin", role: "user", passwordHash: "h5" },
+    ]);
+    expect(changed.sort()).to.deep.equal(["bob", "carol", "dave"]);
+    expect(users.isCurrent(kept)).to.equal(true);
+    expect(users.isCurrent({ name: "bob", role: "user", passwordHash: "h2" })).to.equal(false);
   });
 
   it("stays bounded when an attacker cycles through many usernames and clients", () => {
@@ -83,12 +150,20 @@ describe("login throttle", () => {
     for (let i = 0; i < 10_000; i++) {
       const attempt = small.admit(`client${i % 500}`, `user${i}`);
       if (!isRefusal(attempt)) attempt.failed();
-      if (i % 7 === 0 && !isRefusal(attempt)) small.admit(`client${i}`, `ok${i}`);
+      if (i % 7 === 0 && !isRefusal(attempt)) {
+        const ok = small.admit(`client${i}`, `ok${i}`);
+        if (!isRefusal(ok)) ok.succeeded();
+        const guess = small.admit(`client${i}`, `ok${i}`); // a trusted pair's bucket
+        if (!isRefusal(guess)) guess.failed();
+      }
     }
     const tracked = small.tracked;
     expect(tracked.users).to.be.at.most(50);
     expect(tracked.clients).to.be.at.most(50);
     expect(tracked.trusted).to.be.at.most(50);
+    expect(tracked.pairs).to.be.at.most(50);
+    expect(tracked.trusted).to.be.above(0);
+    expect(tracked.pairs).to.be.above(0);
   });
 
   it("forgets buckets that have refilled", () => {

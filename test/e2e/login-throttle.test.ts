@@ -2,14 +2,19 @@
 // username (known or not) and per client certificate, throttled logins are
 // RESOURCE_EXHAUSTED without a password check, and a full hashing queue refuses
 // logins at once while other RPCs go on. Limits are set so that no bucket
-// refills during a test (refillEvery 1h): nothing here depends on timing.
+// refills during a test (refillEvery 1h): nothing here depends on timing. Each
+// test starts its own agent, so that each sets up what it needs (--grep works).
 import { expect } from "chai";
 import * as grpc from "@grpc/grpc-js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSecureContext } from "node:tls";
+import { hashPassword } from "../../agent/auth/passwords.js";
+import { authservice } from "../../proto/load.js";
 import { devPasswords, startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { call, filesFor, login, workerClient } from "../helpers/client.js";
+import { eventually } from "../helpers/wait.js";
 
 const HEADER = "apiVersion: jobworker/v1\nkind: AgentConfig\n";
 
@@ -36,17 +41,17 @@ function expectRetryAfter(err: grpc.ServiceError, maxSeconds: number): void {
 
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: grpc.ServiceError) => e);
 
+const THROTTLE = "  loginThrottle:\n    perUser: {burst: 3, refillEvery: 1h}\n    perClient: {burst: 5, refillEvery: 1h}\n";
+
 describe("login throttle (real agent)", () => {
   let agent: TestAgent;
   let dir: string;
   let passwords: Record<string, string>;
-  before(async () => {
-    ({ agent, dir } = await startWith(
-      "auth:\n  loginThrottle:\n    perUser: {burst: 3, refillEvery: 1h}\n    perClient: {burst: 5, refillEvery: 1h}\n",
-    ));
+  beforeEach(async () => {
+    ({ agent, dir } = await startWith("auth:\n" + THROTTLE));
     passwords = devPasswords(agent);
   });
-  after(async () => {
+  afterEach(async () => {
     await agent.stop();
     agent.cleanup();
     rmSync(dir, { recursive: true, force: true });
@@ -75,12 +80,16 @@ describe("login throttle (real agent)", () => {
   });
 
   it("still lets alice in from a client she has logged in from; another user from another client is unaffected", async () => {
+    expect((await as("alice", "alice", passwords.alice)).role).to.equal("user"); // alice's own client, before the attack
+    for (let i = 0; i < 3; i++) await expectCode(as("bob", "alice", `guess-${i}`), "UNAUTHENTICATED", /wrong username or password/);
+    await expectCode(as("bob", "alice", passwords.alice), "RESOURCE_EXHAUSTED", /for user "alice"/);
     expect((await as("alice", "alice", passwords.alice)).role).to.equal("user");
     expect((await as("admin", "admin", passwords.admin)).role).to.equal("admin");
     await expectCode(as("admin", "alice", passwords.alice), "RESOURCE_EXHAUSTED", /for user "alice"/); // a client she has not used
   });
 
   it("throttles an unknown user exactly like a known one", async () => {
+    for (let i = 0; i < 3; i++) await expectCode(as("bob", "alice", `guess-${i}`), "UNAUTHENTICATED", /wrong username or password/);
     for (let i = 0; i < 3; i++) await expectCode(as("viewer", "mallory", `guess-${i}`), "UNAUTHENTICATED", /^wrong username or password$/);
     const before = await checks();
     const unknown = await expectCode(as("viewer", "mallory", "x"), "RESOURCE_EXHAUSTED", /for user "mallory"/);
@@ -93,13 +102,96 @@ describe("login throttle (real agent)", () => {
   });
 
   it("throttles a client certificate spraying usernames", async () => {
-    // bob has failed 3 times (first test): 2 more of its 5.
-    await expectCode(as("bob", "carol", "x"), "UNAUTHENTICATED", /wrong username or password/);
-    await expectCode(as("bob", "dave", "x"), "UNAUTHENTICATED", /wrong username or password/);
+    for (const username of ["alice", "carol", "dave", "frank", "grace"]) {
+      await expectCode(as("bob", username, "x"), "UNAUTHENTICATED", /wrong username or password/);
+    }
     const err = await expectCode(as("bob", "erin", "x"), "RESOURCE_EXHAUSTED", /^too many failed logins from client certificate "bob": retry in [0-9hms]+$/);
     expectRetryAfter(err, 3600);
     expect(await counter(agent, 'jobworker_login_throttled_total{reason="client"}')).to.equal(1);
   });
+});
+
+describe("login throttle and configuration reload (real agent)", () => {
+  let agent: TestAgent;
+  let dir: string;
+  const configWith = (hash: string) => `${HEADER}auth:\n${THROTTLE}  users:\n  - {name: carol, role: user, passwordHash: "${hash}"}\n`;
+  before(async () => {
+    ({ agent, dir } = await startWith(configWith(await hashPassword("first-secret")).slice(HEADER.length)));
+  });
+  after(async () => {
+    await agent.stop();
+    agent.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("ends a client's trust for a user whose password changed on SIGHUP", async () => {
+    const as = (client: string, password: string) => login(agent.address, filesFor(agent.pkiDir, client), "carol", password);
+    expect((await as("alice", "first-secret")).role).to.equal("user"); // carol's client: trusted
+    for (let i = 0; i < 3; i++) expect((await failure(as("bob", `guess-${i}`)))!.code).to.equal(grpc.status.UNAUTHENTICATED);
+    expect((await failure(as("bob", "first-secret")))!.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+    expect((await as("alice", "first-secret")).role).to.equal("user"); // past the lockout: trusted
+
+    writeFileSync(join(dir, "agent.yaml"), configWith(await hashPassword("second-secret")));
+    const seen = agent.logs.length;
+    process.kill(agent.pid, "SIGHUP");
+    await eventually("the reload", () => agent.logs.slice(seen).find((l) => l.msg === "configuration reloaded"));
+    // The trust was earned with the old password: carol's client is now throttled like any other.
+    const err = await failure(as("alice", "second-secret"));
+    expect(err, "should be refused").to.not.equal(undefined);
+    expect(grpc.status[err!.code]).to.equal("RESOURCE_EXHAUSTED");
+    expect(err!.details).to.match(/^too many failed logins for user "carol": retry in/);
+  });
+});
+
+describe("login hashing queue, shared by clients (real agent, default auth.hashing)", () => {
+  let agent: TestAgent;
+  let dir: string;
+  const USERS = ["u1", "u2", "u3", "u4", "carol"];
+  before(async () => {
+    const hash = await hashPassword("flood-secret");
+    ({ agent, dir } = await startWith(`auth:\n  users:\n${USERS.map((name) => `  - {name: ${name}, role: user, passwordHash: "${hash}"}\n`).join("")}`));
+  });
+  after(async () => {
+    await agent.stop();
+    agent.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("two clients flooding with a correct password cannot keep a third client's login from being served", async () => {
+    // bob and viewer know the password of u1..u4: successes cost no throttle token, so each keeps
+    // 20 logins in flight (5 per user: each trusted pair's burst) over one connection; 40 would
+    // hold the whole queue (1 running + 32 waiting) without the per-client share.
+    const clients = ["bob", "viewer"].map((name) => {
+      const files = filesFor(agent.pkiDir, name);
+      const context = createSecureContext({ ca: files.ca, cert: files.cert, key: files.key, minVersion: "TLSv1.3" });
+      return new (authservice().AuthService)(agent.address, grpc.credentials.createFromSecureContext(context), { "grpc.ssl_target_name_override": "localhost" });
+    });
+    let stop = false;
+    const answers: Record<string, number> = {};
+    const loop = async (client: (typeof clients)[number], username: string) => {
+      while (!stop) {
+        const code = await new Promise<number>((resolve) => client.Login({ username, password: "flood-secret" }, (err) => resolve(err ? err.code : 0)));
+        answers[grpc.status[code]] = (answers[grpc.status[code]] ?? 0) + 1;
+        if (code !== 0) await new Promise((resolve) => setTimeout(resolve, 200)); // refused: no busy loop on a small machine
+      }
+    };
+    const flood = clients.flatMap((client) => Array.from({ length: 20 }, (_, i) => loop(client, USERS[i % 4])));
+    try {
+      await eventually("the flood under way", () => (answers.OK ?? 0) >= 20);
+      const third: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        third.push(await login(agent.address, filesFor(agent.pkiDir, "admin"), "carol", "flood-secret").then((r) => r.role, (e: grpc.ServiceError) => e.details));
+      }
+      expect(third).to.deep.equal(Array(5).fill("user"));
+    } finally {
+      stop = true;
+      await Promise.all(flood);
+      for (const client of clients) client.close();
+    }
+    // The flooders were held to their share; the queue itself was never full.
+    expect(await counter(agent, 'jobworker_login_throttled_total{reason="clientQueue"}'), JSON.stringify(answers)).to.be.above(0);
+    expect(await counter(agent, 'jobworker_login_throttled_total{reason="queue"}')).to.equal(0);
+  }).timeout(120_000); // ~20 s on a shared 2-core machine: the flood's clients share its cores
 });
 
 describe("login hashing queue (real agent)", () => {
