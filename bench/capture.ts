@@ -34,6 +34,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { JobManager } from "../agent/jobs/manager.js";
 import { catToFileArgs } from "./lib/pipe-anchor.js";
+import { option } from "./lib/cli-option.js";
 
 const UNITS: Record<string, number> = { "": 1, k: 1e3, m: 1e6, g: 1e9, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30 };
 
@@ -42,17 +43,6 @@ function parseSize(text: string): number {
   const bytes = m ? Math.round(Number(m[1]) * UNITS[(m[2] ?? "").toLowerCase()]) : NaN;
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`bad size ${JSON.stringify(text)} (e.g. 1073741824, 256Mi, 1Gi, 500M)`);
   return bytes;
-}
-
-function option(name: string, env: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) {
-    const value = process.argv[i + 1];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    return value;
-  }
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq?.slice(name.length + 3) ?? process.env[env] ?? fallback;
 }
 
 const size = parseSize(option("size", "SIZE", "1Gi"));

@@ -36,17 +36,7 @@ import { createSecureContext } from "node:tls";
 import { authservice } from "../proto/load.js";
 import { filesFor, workerClient } from "../test/helpers/client.js";
 import type { WorkerServiceClient } from "../proto/generated/workerservice/WorkerService.js";
-
-function option(name: string, env: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) {
-    const value = process.argv[i + 1];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    return value;
-  }
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq?.slice(name.length + 3) ?? process.env[env] ?? fallback;
-}
+import { option } from "./lib/cli-option.js";
 
 function positive(name: string, env: string, fallback: string): number {
   const n = Number(option(name, env, fallback));

@@ -80,7 +80,10 @@ function waitForListening(
   let port: number | undefined;
   let metricsPort: number | undefined;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("agent did not start listening within 30 s")), 30_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // not left running behind a failed start
+      reject(new Error("agent did not start listening within 30 s"));
+    }, 30_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       let entry: Record<string, unknown>;
       try {
