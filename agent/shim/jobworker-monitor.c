@@ -244,6 +244,21 @@ static int pid_runs_as(pid_t pid, long uid) {
   return read_proc_file((int)pid, "status", buf, sizeof buf) > 0 && status_has_uid(buf, uid);
 }
 
+/* A cheap first look, before reading a process's status (the kernel formats all of
+ * it, and with thousands of jobs ending at once these scans were most of the host's
+ * time): /proc/PID belongs to the process's effective uid, or to root when it is not
+ * dumpable. A job's processes all run as its uid and cannot change it (no privilege;
+ * no_new_privs), so one whose /proc/PID belongs to anyone but uid or root is not one
+ * of them. Root-owned entries (monitors, the agent, a job that made itself
+ * non-dumpable) are still read. Measured (npm run bench -- --only fleet, quiet
+ * 2-core machine, no cgroups): Stop of 1,000 running jobs 57.1 and 55.2 s before,
+ * 37.5 and 38.7 s after. */
+static int may_run_as(int proc_fd, const char *name, long uid) {
+  struct stat st;
+  if (fstatat(proc_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return 0; /* gone */
+  return st.st_uid == 0 || (long)st.st_uid == uid;
+}
+
 /* Scans /proc for live processes running as uid: how many it found (it stops at the
  * first unless kill_them; *first gets that one). With kill_them each gets SIGKILL
  * through a pidfd opened before its uid is checked, so a reused pid is never hit.
@@ -255,6 +270,7 @@ static int scan_uid(long uid, int kill_them, pid_t *first) {
   int found = 0;
   while ((e = readdir(proc))) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    if (!may_run_as(dirfd(proc), e->d_name, uid)) continue;
     pid_t pid = (pid_t)atoi(e->d_name);
     if (!kill_them) {
       if (!pid_runs_as(pid, uid)) continue;
