@@ -130,7 +130,7 @@ async function readConfigFile(path: string): Promise<ConfigFileContents> {
   };
 }
 
-function parseYaml(path: string, text: string): Mapping {
+export function parseYaml(path: string, text: string): Mapping {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw new ConfigError(path, undefined, `invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
   const root: unknown = doc.toJS();

@@ -31,6 +31,7 @@ import type { Logger } from "pino";
 import type { ConnectionCut, ConnectionRefusal, MetricsHooks } from "../metrics/hooks.js";
 import { closeWhenIdle } from "./idle-sessions.js";
 import { addressKey } from "./peer-address.js";
+import { KeyCounts } from "../../common/key-counts.js";
 import { ThrottledLog } from "./throttled-log.js";
 import { refuseUnauthenticatedStreams } from "./unauthenticated-streams.js";
 
@@ -55,7 +56,7 @@ interface Unauthenticated {
 export class ConnectionGuard {
   /** Insertion order is age: the first entry is the oldest. Keyed by the TCP socket, before and after TLS. */
   private readonly unauthenticated = new Map<Socket, Unauthenticated>();
-  private readonly perPeer = new Map<string, number>();
+  private readonly perPeer = new KeyCounts<string>();
   private readonly authenticated = new Set<Socket>();
   /** Sockets the guard closed: their handshake "failures" are its doing, not the client's. */
   private readonly cut = new WeakSet<Socket>();
@@ -87,7 +88,7 @@ export class ConnectionGuard {
 
   private accepted(socket: Socket): void {
     const peer = addressKey(socket.remoteAddress);
-    if ((this.perPeer.get(peer) ?? 0) >= this.limits.maxUnauthenticatedPerAddress) return this.refuse(socket, "max_unauthenticated_per_address");
+    if (this.perPeer.get(peer) >= this.limits.maxUnauthenticatedPerAddress) return this.refuse(socket, "max_unauthenticated_per_address");
     const full = this.unauthenticated.size + this.authenticated.size >= this.limits.max;
     if (full || this.unauthenticated.size >= this.limits.maxUnauthenticated) {
       // At max, an unauthenticated connection makes room before anyone is refused: strangers cannot fill max to keep clients out.
@@ -98,7 +99,7 @@ export class ConnectionGuard {
     const timer = setTimeout(() => this.close(socket, "handshake_timeout"), timerMs(this.limits.handshakeTimeoutMs));
     timer.unref();
     this.unauthenticated.set(socket, { peer, timer });
-    this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1);
+    this.perPeer.increment(peer);
     socket.once("close", () => this.forget(socket));
     this.report();
   }
@@ -122,7 +123,7 @@ export class ConnectionGuard {
   private evictionVictim(): Socket | undefined {
     let busiest: string | undefined;
     let most = 0;
-    for (const [peer, count] of this.perPeer) {
+    for (const [peer, count] of this.perPeer.entries()) {
       if (count > most) [busiest, most] = [peer, count];
     }
     for (const [socket, entry] of this.unauthenticated) if (entry.peer === busiest) return socket;
@@ -155,9 +156,7 @@ export class ConnectionGuard {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.unauthenticated.delete(socket);
-    const left = (this.perPeer.get(entry.peer) ?? 1) - 1;
-    if (left > 0) this.perPeer.set(entry.peer, left);
-    else this.perPeer.delete(entry.peer);
+    this.perPeer.decrement(entry.peer);
   }
 
   /** Idempotent: called on close, and at once when the guard closes a socket itself. */

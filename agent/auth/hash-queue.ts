@@ -12,6 +12,7 @@
 // and without a share two clients that know any password (a success costs no
 // throttle token) kept it full and everyone else's logins were refused. With
 // the default share (4 of 1 + 32) it takes 9 certificates to fill the queue.
+import { KeyCounts } from "../../common/key-counts.js";
 import { ResourceExhaustedError } from "../errors.js";
 
 export interface HashQueueBounds {
@@ -39,7 +40,7 @@ export class HashQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   /** Running plus waiting work by client; a client with none is not in the map. */
-  private readonly perClient = new Map<string, number>();
+  private readonly perClient = new KeyCounts<string>();
 
   constructor(private bounds: HashQueueBounds) {}
 
@@ -59,19 +60,16 @@ export class HashQueue {
    * or HashQueueFullError if maxQueued are already waiting.
    */
   async run<T>(client: string, work: () => Promise<T>): Promise<T> {
-    const held = this.perClient.get(client) ?? 0;
-    if (held >= this.bounds.maxPerClient) throw new HashQueueClientShareError(client);
+    if (this.perClient.get(client) >= this.bounds.maxPerClient) throw new HashQueueClientShareError(client);
     const now = this.running < this.bounds.maxConcurrent && this.waiting.length === 0;
     if (!now && this.waiting.length >= this.bounds.maxQueued) throw new HashQueueFullError();
-    this.perClient.set(client, held + 1);
+    this.perClient.increment(client);
     try {
       if (now) this.running++;
       else await new Promise<void>((resolve) => this.waiting.push(resolve)); // pump() counts it as running
       return await work();
     } finally {
-      const left = this.perClient.get(client)! - 1;
-      if (left > 0) this.perClient.set(client, left);
-      else this.perClient.delete(client);
+      this.perClient.decrement(client);
       this.running--;
       this.pump();
     }

@@ -1,6 +1,7 @@
 // Admission of new jobs: at most `perOwner` running jobs per owner and
 // `global` in all. Jobs are counted from the moment a start is admitted until
 // they are final, so concurrent starts cannot overshoot either limit.
+import { KeyCounts } from "../../common/key-counts.js";
 import { ResourceExhaustedError } from "../errors.js";
 
 export interface AdmissionLimits {
@@ -11,7 +12,7 @@ export interface AdmissionLimits {
 export class Admission {
   /** Job id -> owner, for every job not yet final. */
   private readonly owners = new Map<string, string>();
-  private readonly perOwner = new Map<string, number>();
+  private readonly perOwner = new KeyCounts<string>();
 
   constructor(private readonly limits: AdmissionLimits) {}
 
@@ -24,7 +25,7 @@ export class Admission {
    * is named first: when both are reached it is the one that owner can act on.
    */
   check(owner: string): void {
-    const own = this.perOwner.get(owner) ?? 0;
+    const own = this.perOwner.get(owner);
     if (own >= this.limits.perOwner) {
       throw new ResourceExhaustedError(`too many running jobs for owner ${owner}: ${own} (per-owner limit ${this.limits.perOwner}, jobs.maxConcurrentJobsPerOwner)`);
     }
@@ -37,15 +38,13 @@ export class Admission {
   add(id: string, owner: string): void {
     if (this.owners.has(id)) return;
     this.owners.set(id, owner);
-    this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
+    this.perOwner.increment(owner);
   }
 
   remove(id: string): void {
     const owner = this.owners.get(id);
     if (owner === undefined) return;
     this.owners.delete(id);
-    const left = (this.perOwner.get(owner) ?? 1) - 1;
-    if (left > 0) this.perOwner.set(owner, left);
-    else this.perOwner.delete(owner);
+    this.perOwner.decrement(owner);
   }
 }

@@ -6,9 +6,8 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseDocument } from "yaml";
 import { configSelection } from "../../config.js";
-import { describeIoError, isMapping, readMergedConfig, type Fail } from "../../config-files.js";
+import { describeIoError, parseYaml, readMergedConfig, type Fail } from "../../config-files.js";
 import { editConfigFile, entryBody, fileForNewValues } from "../../config-edit.js";
 import { ConfigError, UsageError } from "../../errors.js";
 import { importedEntries, isFlatConfig } from "../../seed-config.js";
@@ -64,12 +63,8 @@ async function readFlat(path: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new ConfigError(path, undefined, `cannot read: ${describeIoError(err)}`);
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new ConfigError(path, undefined, `invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
-  const root: unknown = doc.toJS();
-  if (!isMapping(root) || !isFlatConfig(root)) {
-    throw new ConfigError(path, undefined, "not seed 000's flat client config (serverAddress, serverCA, clientCertificate, clientKey)");
-  }
+  const root = parseYaml(path, text);
+  if (!isFlatConfig(root)) throw new ConfigError(path, undefined, "not seed 000's flat client config (serverAddress, serverCA, clientCertificate, clientKey)");
   return root;
 }
 
