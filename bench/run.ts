@@ -4,6 +4,7 @@
 // OpenSSH server on a loopback port, the bare TLS anchor server.
 //
 //   npm run build && npm run bench [-- --quick] [--json PATH] [--only a,b] [--rounds N]
+//                                  [--agent-node-args "--cpu-prof --cpu-prof-dir=DIR"]
 //
 // Prints one line per figure (jobworker, anchor, ratio = jobworker/anchor, how many times
 // worse, rounds) and writes the same as JSON (default bench/results/<timestamp>.json).
@@ -41,10 +42,12 @@ interface Options {
   json: string;
   only?: string[];
   rounds?: number;
+  /** Options for the agent's node, split on spaces (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+  agentNodeArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, json: "" };
+  const options: Options = { quick: false, json: "", agentNodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
     const value = (): string => {
@@ -56,8 +59,9 @@ function parseArgs(argv: string[]): Options {
     else if (flag === "--json") options.json = value();
     else if (flag === "--only") options.only = value().split(",").filter(Boolean);
     else if (flag === "--rounds") options.rounds = Number(value());
+    else if (flag === "--agent-node-args") options.agentNodeArgs = value().split(" ").filter(Boolean);
     else if (flag === "--help" || flag === "-h") {
-      console.log(`usage: npm run bench -- [--quick] [--json PATH] [--only ${Object.keys(SCENARIOS).join(",")}] [--rounds N]`);
+      console.log(`usage: npm run bench -- [--quick] [--json PATH] [--only ${Object.keys(SCENARIOS).join(",")}] [--rounds N] [--agent-node-args "--cpu-prof --cpu-prof-dir=DIR"]`);
       process.exit(0);
     } else throw new Error(`unknown argument ${argv[i]} (--help)`);
   }
@@ -95,7 +99,7 @@ async function main(): Promise<void> {
 
   const figures: Figure[] = [];
   try {
-    const agent: BenchAgent = await startBenchAgent();
+    const agent: BenchAgent = await startBenchAgent(options.agentNodeArgs);
     stops.push(() => agent.stop());
     const sshd: Sshd = await startSshd();
     stops.push(() => sshd.stop());

@@ -5,6 +5,7 @@
 // another owner's load: the one crowding the pool pays for it, and the pool
 // converges on equal shares. Ties go to the owner whose oldest record is the
 // oldest, so the result never depends on iteration order.
+import { KeyCounts } from "../../common/key-counts.js";
 import { isFinal } from "./lifecycle.js";
 import { defaultOwnerShare } from "./owner-share.js";
 import type { JobRecord } from "./record.js";
@@ -18,14 +19,19 @@ export interface Retention {
 
 export function expiredJobs(records: Iterable<JobRecord>, retention: Retention, now = Date.now()): string[] {
   const cutoff = new Date(now - retention.maxAgeMs).toISOString();
+  const perOwner = retention.maxFinishedJobsPerOwner ?? defaultOwnerShare(retention.maxFinishedJobs);
+  const finished = [...records].filter((r) => isFinal(r.state));
+  // This runs at every job's end: when nothing is over a limit, one pass and no sort.
+  // Measured (npm run bench -- --only fleet, 1,000 jobs stopped at once): the sort for
+  // every end was 3.2 s of the agent's 10.7 s busy time.
+  if (!anyExpired(finished, retention.maxFinishedJobs, perOwner, cutoff)) return [];
   const expired: string[] = [];
   const kept = new Map<string, JobRecord[]>(); // owner -> finished records kept so far, oldest first
-  for (const record of oldestFirst([...records].filter((r) => isFinal(r.state)))) {
+  for (const record of oldestFirst(finished)) {
     if ((record.endTime ?? "") < cutoff) expired.push(record.id);
     else if (kept.has(record.owner)) kept.get(record.owner)!.push(record);
     else kept.set(record.owner, [record]);
   }
-  const perOwner = retention.maxFinishedJobsPerOwner ?? defaultOwnerShare(retention.maxFinishedJobs);
   let total = 0;
   for (const own of kept.values()) {
     while (own.length > perOwner) expired.push(own.shift()!.id);
@@ -35,9 +41,23 @@ export function expiredJobs(records: Iterable<JobRecord>, retention: Retention, 
   return expired;
 }
 
-/** By end time, then id: a total order, whatever order the records came in. */
+/** True if some record is past the age, or some owner or the whole pool is over its count. */
+function anyExpired(finished: JobRecord[], maxFinishedJobs: number, perOwner: number, cutoff: string): boolean {
+  if (finished.length > maxFinishedJobs) return true;
+  const counts = new KeyCounts<string>();
+  for (const record of finished) {
+    if ((record.endTime ?? "") < cutoff) return true;
+    counts.increment(record.owner);
+    if (counts.get(record.owner) > perOwner) return true;
+  }
+  return false;
+}
+
+/** By end time, then id: a total order, whatever order the records came in (each key made once, not per comparison). */
 function oldestFirst(records: JobRecord[]): JobRecord[] {
-  return records.sort((a, b) => (endOf(a) < endOf(b) ? -1 : endOf(a) > endOf(b) ? 1 : 0));
+  const keyed = records.map((record) => ({ record, key: endOf(record) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ record }) => record);
 }
 
 /** The records of the owner keeping the most; of those tied, the one whose oldest record is the oldest. */

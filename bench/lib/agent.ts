@@ -49,13 +49,14 @@ export interface BenchAgent {
   stop(): Promise<void>;
 }
 
-export async function startBenchAgent(): Promise<BenchAgent> {
+/** nodeArgs: options for the agent's node (--cpu-prof --cpu-prof-dir DIR to profile it; it writes the profile when it exits). */
+export async function startBenchAgent(nodeArgs: string[] = []): Promise<BenchAgent> {
   const dir = mkdtempSync(join(tmpdir(), "jobworker-bench-agent-"));
   const configPath = join(dir, "agent.yaml");
   // JSON is YAML.
   writeFileSync(configPath, JSON.stringify(benchAgentConfig(), null, 2) + "\n");
   // The state directory is startTestAgent's own (directly under the temp dir: jobs need search permission on its parents).
-  const agent = await startTestAgent({ args: ["--config", configPath, "--metrics-listen", ""] });
+  const agent = await startTestAgent({ args: ["--config", configPath, "--metrics-listen", ""], nodeArgs });
   const files = filesFor(agent.pkiDir, "admin");
   let n = 0;
   const connect = (options: grpc.ChannelOptions = {}): WorkerServiceClient =>

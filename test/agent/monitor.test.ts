@@ -1,13 +1,14 @@
 // The per-job monitor on its own: the real C binary, real jobs, no agent.
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanUpAfter } from "../../agent/jobs/cleanup.js";
 import { DEFAULT_MONITOR_PATH, readExitFile, readMonitorFile, startMonitor, UidInUseError, type ExitInfo, type MonitorSpec } from "../../agent/jobs/monitor.js";
 import { MonitorWatch } from "../../agent/jobs/monitor-watch.js";
-import { isAlive } from "../helpers/proc.js";
+import { isAlive, processesOfUid } from "../helpers/proc.js";
 import { tempDir } from "../helpers/tmp.js";
+import { eventually } from "../helpers/wait.js";
 
 /** Resolves with the exit file once the monitor has renamed it into place (inotify, no polling). */
 function exitOf(jobDir: string): Promise<ExitInfo> {
@@ -116,6 +117,54 @@ describe("jobworker-monitor", () => {
       expect(existsSync(join(claims, String(UID)))).to.equal(false);
       await startMonitor(asOwnUid("third", "true", []));
       expect(await exitOf(join(dir.path, "third"))).to.include({ exitCode: 0 });
+    });
+
+    it("a process already running as the uid makes the monitor refuse it as uid-in-use, naming the process: exec'd as the uid, not dumpable, or root's with the uid as its real uid", async () => {
+      // /proc/PID (the directory) belongs to the effective uid, dumpable or not: the first two are found by owner;
+      // the third's /proc/PID is root's, and only the monitor's probe (kill(pid, 0) made as the uid) finds it.
+      const waitReady = (child: ReturnType<typeof spawn>) => new Promise((resolve) => child.stdout!.once("data", resolve));
+      const others = {
+        dumpable: spawn("sh", ["-c", "echo ready; exec sleep 600"], { uid: UID, gid: UID, stdio: ["ignore", "pipe", "ignore"] }),
+        "not dumpable": spawn(process.execPath, ["-e", `process.setgid(${UID}); process.setuid(${UID}); console.log("ready"); setInterval(() => {}, 1000)`], { stdio: ["ignore", "pipe", "ignore"] }),
+        // (not through sh: a shell whose real and effective uids differ drops to the real one)
+        "root's": spawn("setpriv", [`--ruid=${UID}`, "--euid=0", "sleep", "600"], { stdio: "ignore" }),
+      };
+      try {
+        await Promise.all([waitReady(others.dumpable), waitReady(others["not dumpable"])]);
+        await eventually("setpriv has exec'd sleep", () => { try { return readlinkSync(`/proc/${others["root's"].pid}/exe`).endsWith("/sleep"); } catch { return false; } });
+        expect(statSync(`/proc/${others["not dumpable"].pid}/status`).uid, "a uid-changed node is not dumpable").to.equal(0);
+        expect(statSync(`/proc/${others["root's"].pid}`).uid, "the setpriv one's /proc entry is root's").to.equal(0);
+        for (const [name, other] of Object.entries(others)) {
+          const refused = await startMonitor(asOwnUid(name.replace(/\W/g, "-"), "true", [])).then(() => undefined, (err: Error) => err);
+          expect(refused, name).to.be.instanceOf(UidInUseError);
+          expect(refused!.message, name).to.match(/process \d+ already runs as uid 70991/);
+          other.kill("SIGKILL");
+          await new Promise((resolve) => other.exitCode !== null || other.signalCode !== null ? resolve(null) : other.once("exit", resolve));
+        }
+      } finally {
+        for (const other of Object.values(others)) other.kill("SIGKILL");
+      }
+      await startMonitor(asOwnUid("free", "true", []));
+      expect(await exitOf(join(dir.path, "free"))).to.include({ exitCode: 0, cleaned: true });
+    });
+
+    it("at the job's end every process of its uid dies, even escaped ones that keep forking", async () => {
+      // Four escaped (setsid) loops, each forking a sleeper every 10 ms; the job's own process exits at once.
+      const loop = `setsid sh -c 'while :; do sleep 1000 & sleep 0.01; done' >/dev/null 2>&1 &`;
+      const job = await startMonitor(asOwnUid("forker", "sh", ["-c", `${loop} ${loop} ${loop} ${loop} sleep 0.3; exit 0`]));
+      expect(await exitOf(join(dir.path, "forker"))).to.include({ exitCode: 0, cleaned: true });
+      expect(isAlive(job.jobPid)).to.equal(false);
+      expect(processesOfUid(UID)).to.deep.equal([]);
+      expect(existsSync(join(claims, String(UID))), "the claim is released").to.equal(false);
+    });
+
+    it("a job stopping every process of its uid in a loop cannot stall its monitor or outlive its end", async () => {
+      // kill -STOP -1 from the job's uid reaches every process of that uid but the caller, the job's main shell
+      // included: the job is ended from outside, and the monitor's killer (running as the uid) is a target too.
+      const job = await startMonitor(asOwnUid("stopper", "sh", ["-c", "setsid sh -c 'while :; do kill -s STOP -1; done' >/dev/null 2>&1 & sleep 600"]));
+      process.kill(-job.jobPid, "SIGKILL");
+      expect(await exitOf(join(dir.path, "stopper"))).to.include({ signal: "SIGKILL", cleaned: true });
+      expect(processesOfUid(UID)).to.deep.equal([]);
     });
 
     it("a claim file nobody holds (its monitor died) is taken over", async () => {

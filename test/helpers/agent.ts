@@ -32,6 +32,8 @@ export interface TestAgentOptions {
   /** Reuse a state directory (e.g. to test restarts). */
   stateDir?: string;
   args?: string[];
+  /** Options for node itself, before the agent's script (the bench's --agent-node-args, e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export async function startTestAgent(options: TestAgentOptions = {}): Promise<TestAgent> {
@@ -39,7 +41,7 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
   const jobctlConfigPath = join(stateDir, "jobctl.yaml");
   // Metrics on port 0 too: the default (localhost:9464) would collide between agents; args may override it.
   const args = ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--state-dir", stateDir, "--jobctl-config", jobctlConfigPath, ...(options.args ?? [])];
-  const child = spawn(process.execPath, [AGENT_MAIN, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), AGENT_MAIN, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const logs: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const { port, metricsPort } = await waitForListening(child, logs, exited, metricsListen(args) !== "");

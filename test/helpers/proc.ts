@@ -17,6 +17,24 @@ export function isAlive(pid: number): boolean {
   return fields !== undefined && fields[0] !== "Z";
 }
 
+/** Pids of live (non-zombie) processes with uid as any of their real, effective, saved or filesystem uids. */
+export function processesOfUid(uid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${pid}/status`, "latin1");
+      } catch {
+        return false;
+      }
+      if (/^State:\s+[ZX]/m.test(status)) return false;
+      const uids = /^Uid:\s+(.*)$/m.exec(status)?.[1].trim().split(/\s+/).map(Number) ?? [];
+      return uids.includes(uid);
+    });
+}
+
 /** Pids of live (non-zombie) processes in a process group. */
 export function groupMembers(pgid: number): number[] {
   return readdirSync("/proc")
