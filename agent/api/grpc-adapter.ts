@@ -3,6 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentInfoRequest__Output } from "../../proto/generated/workerservice/AgentInfoRequest.js";
 import type { ListRequest__Output } from "../../proto/generated/workerservice/ListRequest.js";
+import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
 import type { QueryStatusRequest__Output } from "../../proto/generated/workerservice/QueryStatusRequest.js";
 import type { StartRequest__Output } from "../../proto/generated/workerservice/StartRequest.js";
 import type { StopRequest__Output } from "../../proto/generated/workerservice/StopRequest.js";
@@ -18,7 +19,8 @@ export function workerServiceHandlers(service: JobService, rpc: RpcContext, metr
     Start: rpc.unary("Start", (caller, request: StartRequest__Output) => service.start(caller, request)),
     Stop: rpc.unary("Stop", (caller, request: StopRequest__Output) => service.stop(caller, request)),
     QueryStatus: rpc.unary("QueryStatus", (caller, request: QueryStatusRequest__Output) => service.queryStatus(caller, request)),
-    List: rpc.unary("List", (caller, request: ListRequest__Output) => service.list(caller, request)),
+    // Wire bytes already (job-service.ts), passed through by the definition's serializer (pre-encoded.ts).
+    List: rpc.unary("List", (caller, request: ListRequest__Output) => service.list(caller, request) as unknown as ListResponse),
     AgentInfo: rpc.unary("AgentInfo", (caller, _request: AgentInfoRequest__Output) => service.agentInfo(caller)),
     Top: rpc.unary("Top", (caller, _request: TopRequest__Output) => service.top(caller)),
     GetOutput: async (call) => {

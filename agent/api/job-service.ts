@@ -26,7 +26,8 @@ import type { JobTop } from "../../proto/generated/workerservice/JobTop.js";
 import type { TopResponse } from "../../proto/generated/workerservice/TopResponse.js";
 import { parseGracePeriod, parseOffset, validateCommand } from "./limits.js";
 import { LIST_PAGE_BUDGET_BYTES, listPage } from "./list-page.js";
-import { workerservice } from "../../proto/load.js";
+import { PreEncoded } from "./pre-encoded.js";
+import { encodeListResponse, encodeStatus, listEntrySize } from "./status-wire.js";
 
 /** What the service enforces and reports beyond the role table. */
 export interface ServicePolicy {
@@ -79,19 +80,21 @@ export class JobService {
     return toStatusResponse(this.jobs.status(this.visibleJob(caller, "status", request.jobID)));
   }
 
-  /** One page of the jobs the caller may see, oldest first (list-page.ts); the scope applies to every page. */
-  list(caller: Identity, request: ListRequest__Output): ListResponse {
+  /**
+   * One page of the jobs the caller may see, oldest first (list-page.ts); the scope applies to every page.
+   * In wire form: each job is encoded once, to size the page and to send it (status-wire.ts).
+   */
+  list(caller: Identity, request: ListRequest__Output): PreEncoded<ListResponse> {
     const scope = authorize(this.roles, caller, "list");
     const visible = this.jobs.list().filter((job) => scope === "all" || job.owner === caller.name);
-    const serialize = workerservice().WorkerService.service.List.responseSerialize;
-    return listPage(visible, {
+    const page = listPage(visible, {
       pageSize: request.pageSize,
       pageToken: request.pageToken,
       budgetBytes: LIST_PAGE_BUDGET_BYTES,
-      toStatus: toStatusResponse,
-      // Exactly what the job adds to the page on the wire: a ListResponse's repeated field is the concatenation of its entries.
-      encodedSize: (status) => serialize({ jobs: [status] }).length,
+      toEntry: (record) => encodeStatus(toStatusResponse(record)),
+      encodedSize: listEntrySize,
     });
+    return new PreEncoded(encodeListResponse(page.jobs, page.nextPageToken));
   }
 
   /** Live usage of the running jobs the caller may see; CPU averaged since the previous Top (or over a short sample). */

@@ -6,35 +6,39 @@
 // always moves on. There is no separate maximum pageSize: the byte budget
 // bounds every page, so a large pageSize is in effect clamped by it.
 import type { JobRecord } from "../jobs/record.js";
-import type { QueryStatusResponse } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
 import { compareCursors, decodeCursor, encodeCursor } from "./page-token.js";
 
 /** Jobs' bytes per page: half the default receive limit, leaving room for the token and any later fields. */
 export const LIST_PAGE_BUDGET_BYTES = 2 * 1024 * 1024;
 
-export interface PageOptions {
+/** Entry: one job as the page holds it (the agent: its encoded QueryStatusResponse). */
+export interface PageOptions<Entry> {
   pageSize: number;
   pageToken: string;
   budgetBytes: number;
-  toStatus: (record: JobRecord) => QueryStatusResponse;
+  toEntry: (record: JobRecord) => Entry;
   /** What one job adds to the encoded ListResponse (its field tag, length and message). */
-  encodedSize: (status: QueryStatusResponse) => number;
+  encodedSize: (entry: Entry) => number;
+}
+
+export interface Page<Entry> {
+  jobs: Entry[];
+  nextPageToken: string;
 }
 
 /** `records` are the jobs the caller may see, in any order. */
-export function listPage(records: JobRecord[], options: PageOptions): ListResponse {
+export function listPage<Entry>(records: JobRecord[], options: PageOptions<Entry>): Page<Entry> {
   const after = decodeCursor(options.pageToken);
   const ordered = records.filter((r) => !after || compareCursors(r, after) > 0).sort(compareCursors);
-  const jobs: QueryStatusResponse[] = [];
+  const jobs: Entry[] = [];
   let bytes = 0;
   let next = 0;
   for (; next < ordered.length; next++) {
     if (options.pageSize > 0 && jobs.length >= options.pageSize) break;
-    const status = options.toStatus(ordered[next]);
-    const size = options.encodedSize(status);
+    const entry = options.toEntry(ordered[next]);
+    const size = options.encodedSize(entry);
     if (jobs.length > 0 && bytes + size > options.budgetBytes) break;
-    jobs.push(status);
+    jobs.push(entry);
     bytes += size;
   }
   const more = next < ordered.length;

@@ -1,11 +1,10 @@
 // List's pages as a pure function: order, the byte budget, pageSize, a cursor
 // that survives jobs removed and added between pages, and malformed tokens.
 import { expect } from "chai";
-import { listPage, type PageOptions } from "../../agent/api/list-page.js";
+import { listPage, type Page, type PageOptions } from "../../agent/api/list-page.js";
 import { decodeCursor, encodeCursor } from "../../agent/api/page-token.js";
 import { newJobId } from "../../agent/jobs/ids.js";
 import { NO_LIMITS, type JobRecord } from "../../agent/jobs/record.js";
-import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
 import { inListOrder } from "../helpers/records.js";
 
 function job(ms: number, argBytes = 10): JobRecord {
@@ -16,13 +15,13 @@ function job(ms: number, argBytes = 10): JobRecord {
 }
 
 /** Sizes are the arguments' bytes, so that a test can reason about the budget exactly. */
-const sized = (budgetBytes: number, pageSize = 0, pageToken = ""): PageOptions => ({
+const sized = (budgetBytes: number, pageSize = 0, pageToken = ""): PageOptions<{ id: string; arguments: string[] }> => ({
   pageSize, pageToken, budgetBytes,
-  toStatus: (r) => ({ id: r.id, arguments: r.args }),
-  encodedSize: (s) => s.arguments!.join("").length,
+  toEntry: (r) => ({ id: r.id, arguments: r.args }),
+  encodedSize: (s) => s.arguments.join("").length,
 });
 
-const ids = (page: ListResponse) => (page.jobs ?? []).map((j) => j.id!);
+const ids = (page: Page<{ id: string }>) => page.jobs.map((j) => j.id);
 
 describe("List pages", () => {
   it("fill up to the byte budget, oldest first (ties by id), and always hold at least one job", () => {
