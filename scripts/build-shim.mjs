@@ -5,6 +5,6 @@ import { mkdirSync } from "node:fs";
 
 const cc = process.env.CC || "cc";
 mkdirSync("dist/bin", { recursive: true });
-for (const name of ["jobworker-monitor", "jobworker-lock", "jobworker-pidwatch"]) {
+for (const name of ["jobworker-monitor", "jobworker-lock", "jobworker-pidwatch", "jobworker-launcher"]) {
   execFileSync(cc, ["-O2", "-Wall", "-Wextra", "-Werror", "-o", `dist/bin/${name}`, `agent/shim/${name}.c`], { stdio: "inherit" });
 }

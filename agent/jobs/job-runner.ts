@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { isFinal, transition, type JobReason, type JobState } from "./lifecycle.js";
 import { readExitFile, readMonitorFile, startMonitor, type ExitInfo, type MonitorInfo, type MonitorSpec } from "./monitor.js";
 import type { MonitorWatch, WatchOutcome } from "./monitor-watch.js";
+import type { Launcher } from "./launcher.js";
 import { OutputSpool, type ReadOptions } from "./output-spool.js";
 import { NOTHING, type PlacedJob, type Placement } from "./placement.js";
 import { isSameProcess, isStillRunning, signalGroup } from "./process.js";
@@ -24,6 +25,8 @@ export interface RunnerContext {
   store: JobStore;
   placement: Placement;
   monitors: MonitorWatch;
+  /** Starts monitors without forking the agent. */
+  launcher: Launcher;
   monitorPath: string;
   /** Where monitors claim job uids host-wide, when jobs get uids of their own. */
   uidClaimDir?: string;
@@ -90,11 +93,13 @@ export class JobRunner {
         monitorPath: ctx.monitorPath, jobDir, workDir: store.workDir(record.id),
         jobCgroup: placed.cgroupDir, monitorProcs: placement.monitorProcs,
         outputCapBytes: ctx.outputCapBytes, drainTimeoutMs: ctx.drainTimeoutMs,
-      });
+      }, ctx.launcher);
       const runner = new JobRunner(ctx, record, OutputSpool.following(store.outputPath(record.id)), placed);
       runner.adopt(info);
       if (!info.execError) runner.setState("RUNNING");
-      await store.save(record).catch((err) => ctx.logger?.error({ err, jobId: record.id }, "saving the job record failed; its monitor file still names it"));
+      // Not awaited: the answer need not wait for this fsync. Saves of a job land in order, and an agent
+      // that crashes before it lands finds the STARTED record and the monitor file, and adopts the job as RUNNING.
+      void store.save(record).catch((err) => ctx.logger?.error({ err, jobId: record.id }, "saving the job record failed; its monitor file still names it"));
       runner.follow(info);
       return runner;
     } catch (err) {

@@ -15,6 +15,7 @@ import { newJobId } from "./ids.js";
 import { JobRunner, type RunnerContext } from "./job-runner.js";
 import { DEFAULT_MONITOR_PATH, UidInUseError } from "./monitor.js";
 import { MonitorWatch, DEFAULT_PIDWATCH_PATH } from "./monitor-watch.js";
+import { Launcher, DEFAULT_LAUNCHER_PATH } from "./launcher.js";
 import type { ReadOptions } from "./output-spool.js";
 import { Placement } from "./placement.js";
 import { NO_LIMITS, type JobRecord, type ResourceLimits } from "./record.js";
@@ -42,7 +43,7 @@ export interface JobManagerOptions {
   /** The state directory's lock, if the caller took it already (the agent does, before anything else). */
   lock?: StateLock;
   /** The C helpers (dist/bin/ by default). */
-  helpers?: { monitor?: string; pidwatch?: string; lock?: string };
+  helpers?: { monitor?: string; pidwatch?: string; lock?: string; launcher?: string };
   /** Grace period between SIGTERM and SIGKILL when a stop names none. */
   defaultGracePeriodMs: number;
   /** Output past this many bytes per job is discarded (and counted). */
@@ -82,6 +83,7 @@ export class JobManager {
   private readonly store: JobStore;
   private readonly metrics: MetricsHooks;
   private readonly monitors: MonitorWatch;
+  private readonly launcher: Launcher;
   private readonly ctx: RunnerContext;
   private readonly users: JobUsers;
   readonly placement: Placement;
@@ -101,6 +103,7 @@ export class JobManager {
       perOwner: options.maxConcurrentJobsPerOwner ?? defaultOwnerShare(options.maxConcurrentJobs),
     });
     this.monitors = new MonitorWatch(options.helpers?.pidwatch ?? DEFAULT_PIDWATCH_PATH);
+    this.launcher = new Launcher(options.helpers?.launcher ?? DEFAULT_LAUNCHER_PATH);
     this.placement =
       options.placement ??
       new Placement({ cgroups: { mode: "unavailable", reason: "cgroup placement is not configured" }, bestEffortLimits: false, swap: false, oomGroup: true });
@@ -108,6 +111,7 @@ export class JobManager {
       store: this.store,
       placement: this.placement,
       monitors: this.monitors,
+      launcher: this.launcher,
       monitorPath: options.helpers?.monitor ?? DEFAULT_MONITOR_PATH,
       uidClaimDir: this.users.kind === "perJob" ? this.users.claimDir : undefined,
       outputCapBytes: options.outputCapBytes,
@@ -213,6 +217,7 @@ export class JobManager {
     await Promise.all([...this.runners.values()].filter((r) => r.ended).map((r) => r.done));
     await this.store.flush(); // e.g. a stop request: the next agent must see it
     this.monitors.close();
+    this.launcher.close();
     await this.lock?.release();
     this.lock = undefined;
   }

@@ -8,14 +8,13 @@
 // never holds a job's pipes: everything it knows of a job comes from here and
 // from the output file, so an agent that restarts knows exactly what the one
 // that started the job knew.
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Readable } from "node:stream";
 import { FailedPreconditionError } from "../errors.js";
 import { stateDirFull } from "./store.js";
+import { spawnDirectly, type Launcher } from "./launcher.js";
 
 /** dist/agent/jobs/monitor.js -> dist/bin/jobworker-monitor, built by scripts/build-shim.mjs. */
 export const DEFAULT_MONITOR_PATH = fileURLToPath(new URL("../../bin/jobworker-monitor", import.meta.url));
@@ -83,18 +82,13 @@ export interface ExitInfo {
 /** The uid (or gid) is already someone's: pick another and try again. */
 export class UidInUseError extends Error {}
 
-/** Starts a monitor and resolves once it reports the job executing (or failing to). */
-export async function startMonitor(spec: MonitorSpec): Promise<MonitorInfo> {
-  const child = spawn(spec.monitorPath, monitorArgs(spec), {
-    detached: true, // its own session from the first instruction; it forks again and this child exits at once
-    stdio: ["ignore", "ignore", "ignore", "pipe"],
-    env: spec.env,
-    cwd: "/",
-  });
-  child.unref();
-  const spawnError = new Promise<never>((_, reject) => child.once("error", (err) => reject(new Error(`spawn ${spec.monitorPath}: ${err.message}`))));
-  const report = await Promise.race([readAll(child.stdio[3] as Readable), spawnError]);
-  return parseReport(report);
+/**
+ * Starts a monitor and resolves once it reports the job executing (or failing to):
+ * through the launcher helper when given one (launcher.ts), else by spawning it directly.
+ */
+export async function startMonitor(spec: MonitorSpec, launcher?: Launcher): Promise<MonitorInfo> {
+  const run = launcher ? launcher.run.bind(launcher) : spawnDirectly;
+  return parseReport(await run(spec.monitorPath, monitorArgs(spec), spec.env));
 }
 
 function monitorArgs(spec: MonitorSpec): string[] {
@@ -183,13 +177,4 @@ async function readOptional(path: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-}
-
-function readAll(stream: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    stream.on("data", (chunk: Buffer) => parts.push(chunk));
-    stream.once("error", reject);
-    stream.once("close", () => resolve(Buffer.concat(parts).toString("utf8")));
-  });
 }

@@ -32,7 +32,8 @@
  *   JOBDIR/output   the combined stdout+stderr, appended up to CAP_BYTES
  *   JOBDIR/monitor  once the exec outcome is known: who the monitor and the job are
  *   JOBDIR/exit     once the job has ended and its output is drained: how it ended
- * Both are "key=value" lines, written to a temporary file, fsynced and renamed.
+ * Both are "key=value" lines, written to a temporary file and renamed; the exit file
+ * is fsynced first, the monitor file right after the agent has been answered.
  *
  * fd 3 is the report channel to the agent that started it: the same text as
  * JOBDIR/monitor (or "error=<stage>: <reason>" if the monitor could not set the
@@ -203,18 +204,37 @@ static int publish(const char *job_dir, int fd, const char *name) {
   return 0;
 }
 
-/* JOBDIR/name replaced atomically. */
-static int write_atomically(const char *job_dir, const char *name, const char *text) {
-  char tmp[PATH_MAX];
+/* JOBDIR/name replaced atomically (written, then renamed), but not yet on disk: the returned fd is
+ * for make_durable, once the agent has its answer. Until then the agent (and any agent
+ * after it, short of a power loss) reads the whole file from the page cache; after a power
+ * loss in between it may be empty, and the job is gone too (a job never survives a
+ * reboot). Measured (npm run bench -- --only start-rpc, loaded 2-core machine): fsync p50
+ * 1.5 ms, p90 8 ms here, and Start waited on five in a row. */
+static int write_atomically_unsynced(const char *job_dir, const char *name, const char *text) {
+  char tmp[PATH_MAX], final[PATH_MAX];
   snprintf(tmp, sizeof tmp, "%s/.%s.tmp", job_dir, name);
+  snprintf(final, sizeof final, "%s/%s", job_dir, name);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return -1;
-  if (write_all(fd, text, strlen(text)) < 0) {
+  if (write_all(fd, text, strlen(text)) < 0 || rename(tmp, final) < 0) {
+    int err = errno;
     close(fd);
     unlink(tmp);
+    errno = err;
     return -1;
   }
-  return publish(job_dir, fd, name);
+  return fd;
+}
+
+/* fsync of a file written earlier and of its directory; best effort (the job runs already). */
+static void make_durable(const char *job_dir, int fd) {
+  fsync(fd);
+  close(fd);
+  int dir = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
 }
 
 static long long now_ms(void) {
@@ -418,7 +438,9 @@ static int end_processes_of(long uid) {
 }
 
 /* The exit file's space, taken while the disk may still have some: a job that
- * ends on a full disk still gets its end recorded. */
+ * ends on a full disk still gets its end recorded. write() takes the blocks (or fails
+ * with ENOSPC): filesystems with delayed allocation (ext4, xfs) reserve them then. The
+ * fsync that allocates them comes after the agent has its answer (fsync_reserved). */
 #define EXIT_RESERVE 4096
 
 static int reserve_exit_file(const char *job_dir) {
@@ -427,7 +449,7 @@ static int reserve_exit_file(const char *job_dir) {
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) die("create %s: %s", path, strerror(errno));
   memset(blank, '\n', sizeof blank);
-  if (write_all(fd, blank, sizeof blank) < 0 || fsync(fd) < 0) die("reserve %s: %s", path, strerror(errno));
+  if (write_all(fd, blank, sizeof blank) < 0) die("reserve %s: %s", path, strerror(errno));
   return fd;
 }
 
@@ -771,7 +793,8 @@ int main(int argc, char **argv) {
   char report[2048];
   snprintf(report, sizeof report, "monitor_pid=%d\nmonitor_start=%llu\njob_pid=%d\njob_start=%llu\n%s",
            (int)getpid(), proc_start_ticks(getpid(), NULL), (int)job, proc_start_ticks(job, NULL), exec_failure);
-  if (write_atomically(o.job_dir, "monitor", report) < 0) {
+  int monitor_fd = write_atomically_unsynced(o.job_dir, "monitor", report);
+  if (monitor_fd < 0) {
     /* Without this file no later agent could find the job: it must not run unaccounted for. */
     int err = errno;
     kill(-job, SIGKILL);
@@ -782,6 +805,8 @@ int main(int argc, char **argv) {
   }
   dprintf(REPORT_FD, "%s", report);
   close(REPORT_FD);
+  make_durable(o.job_dir, monitor_fd);
+  fsync(exit_fd); /* the exit file's reserved blocks, allocated */
 
   fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
   char *buf = malloc(CHUNK);
