@@ -16,11 +16,12 @@ import { JobRunner, type RunnerContext } from "./job-runner.js";
 import { DEFAULT_MONITOR_PATH, UidInUseError } from "./monitor.js";
 import { MonitorWatch, DEFAULT_PIDWATCH_PATH } from "./monitor-watch.js";
 import { Launcher, DEFAULT_LAUNCHER_PATH } from "./launcher.js";
+import { OwnedJobs } from "./owned-jobs.js";
 import type { ReadOptions } from "./output-spool.js";
 import { Placement } from "./placement.js";
 import { NO_LIMITS, type JobRecord, type ResourceLimits } from "./record.js";
 import { recoverJobs } from "./recovery.js";
-import { expiredJobs, type Retention } from "./retention.js";
+import { overCount, expiredJobs, type Retention } from "./retention.js";
 import { StateLock, DEFAULT_LOCK_HELPER_PATH } from "./state-lock.js";
 import { JobStore } from "./store.js";
 import { jobEnvironment } from "./environment.js";
@@ -89,6 +90,8 @@ export class JobManager {
   readonly placement: Placement;
   private readonly launching = new Set<Promise<JobRecord>>();
   private closing = false;
+  /** The finished jobs among runners, with their owners: what retention counts. */
+  private readonly finished = new OwnedJobs();
   /** When to try again to remove finished jobs whose files could not be removed. */
   private readonly retryForgetAt = new Map<string, number>();
   private gcTimer?: NodeJS.Timeout;
@@ -135,7 +138,10 @@ export class JobManager {
       // Jobs running as other users must be able to reach their work/ directory under ours.
       if (manager.users.kind !== "agent") await chmod(options.stateDir, 0o711);
       const pool = manager.users.kind === "perJob" ? manager.users.pool : undefined;
-      for (const runner of await recoverJobs(manager.ctx, pool, (record) => manager.admission.add(record.id, record.owner))) manager.runners.set(runner.id, runner);
+      for (const runner of await recoverJobs(manager.ctx, pool, (record) => manager.admission.add(record.id, record.owner))) {
+        manager.runners.set(runner.id, runner);
+        if (isFinal(runner.record.state)) manager.finished.add(runner.id, runner.record.owner); // the others come through ended()
+      }
     } catch (err) {
       await manager.close();
       throw err;
@@ -269,7 +275,10 @@ export class JobManager {
   private ended(runner: JobRunner): void {
     this.admission.remove(runner.id);
     if (runner.record.ownUid && !runner.record.workDirLeft) this.releaseUid(runner.record.uid);
-    if (!this.closing) this.gc();
+    this.finished.add(runner.id, runner.record.owner);
+    // Only a count can have gone over (an age limit is the periodic pass's): no pass over every job at each end.
+    // Measured (npm run bench -- --only fleet, 1,000 jobs stopped at once): that pass was 1.3 s of the agent's 8.2 s.
+    if (!this.closing && overCount(this.finished, runner.record.owner, this.options.retention)) this.gc();
   }
 
   private get(id: string): JobRunner {
@@ -284,6 +293,7 @@ export class JobManager {
     for (const id of expiredJobs(candidates, this.options.retention)) {
       const runner = this.get(id);
       this.runners.delete(id); // gone from the API at once; back if its files cannot be removed
+      this.finished.remove(id);
       void this.forget(runner.record)
         .then(() => this.retryForgetAt.delete(id))
         .catch((err) => {
@@ -291,6 +301,7 @@ export class JobManager {
           this.options.logger?.error({ err, jobId: id }, "removing a finished job failed; kept, tried again in 10 minutes");
           this.retryForgetAt.set(id, Date.now() + FORGET_RETRY_MS);
           this.runners.set(id, runner);
+          this.finished.add(id, runner.record.owner);
         });
     }
   }

@@ -9,6 +9,7 @@ import { KeyCounts } from "../../common/key-counts.js";
 import { isFinal } from "./lifecycle.js";
 import { defaultOwnerShare } from "./owner-share.js";
 import type { JobRecord } from "./record.js";
+import type { OwnedJobs } from "./owned-jobs.js";
 
 export interface Retention {
   maxFinishedJobs: number;
@@ -39,6 +40,16 @@ export function expiredJobs(records: Iterable<JobRecord>, retention: Retention, 
   }
   for (; total > retention.maxFinishedJobs; total--) expired.push(mostKept(kept).shift()!.id);
   return expired;
+}
+
+/**
+ * Whether the finished jobs kept are over a count: the pool's, or this owner's share.
+ * A job's end can only add to these (an age limit passes with time: the periodic
+ * pass's), so at each end this is all there is to check, without a pass over the jobs.
+ */
+export function overCount(finished: OwnedJobs, owner: string, retention: Retention): boolean {
+  const perOwner = retention.maxFinishedJobsPerOwner ?? defaultOwnerShare(retention.maxFinishedJobs);
+  return finished.size > retention.maxFinishedJobs || finished.of(owner) > perOwner;
 }
 
 /** True if some record is past the age, or some owner or the whole pool is over its count. */

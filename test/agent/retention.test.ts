@@ -1,6 +1,7 @@
 // Which finished jobs the manager forgets at each job's end (agent/jobs/retention.ts).
 import { expect } from "chai";
-import { expiredJobs, type Retention } from "../../agent/jobs/retention.js";
+import { expiredJobs, overCount, type Retention } from "../../agent/jobs/retention.js";
+import { OwnedJobs } from "../../agent/jobs/owned-jobs.js";
 import type { JobRecord } from "../../agent/jobs/record.js";
 
 const NOW = Date.parse("2026-12-02T12:00:00.000Z");
@@ -41,5 +42,23 @@ describe("retention (expiredJobs)", () => {
     const expected = expiredJobs(records, retention(2, 24, 2), NOW);
     expect(expected).to.deep.equal(["z", "x1"]);
     expect(expiredJobs([...records].reverse(), retention(2, 24, 2), NOW)).to.deep.equal(expected);
+  });
+
+  it("overCount: a job's end needs a pass only once the pool or that owner's share is over its count", () => {
+    const finished = new OwnedJobs();
+    const limits = retention(3, 24, 2);
+    finished.add("a1", "alice");
+    finished.add("a2", "alice");
+    finished.add("a2", "alice"); // the same job twice counts once
+    expect(overCount(finished, "alice", limits), "alice at her share").to.equal(false);
+    finished.add("a3", "alice");
+    expect(overCount(finished, "alice", limits), "alice over her share").to.equal(true);
+    expect(overCount(finished, "bob", limits), "bob is not, nor the pool").to.equal(false);
+    finished.add("b1", "bob");
+    expect(overCount(finished, "bob", limits), "the pool is over").to.equal(true);
+    finished.remove("a3");
+    finished.remove("a3");
+    expect(overCount(finished, "alice", limits)).to.equal(false);
+    expect(overCount(finished, "bob", retention(3, 24)), "the default share is half the pool, rounded up").to.equal(false);
   });
 });
