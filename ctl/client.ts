@@ -1,7 +1,9 @@
 // The clients jobctl talks through (WorkerService, and AuthService for
 // login): mutual TLS 1.3 only (as the agent), the context's login token on
 // every call, a deadline on every unary call so a hung agent cannot hang a
-// script, and errors wrapped with the server they came from.
+// script, and errors wrapped with the server they came from. Verbs load this
+// module (and with it grpc-js and the wire contract) only when they connect:
+// commands/shared.ts's connectTo.
 import * as grpc from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
@@ -20,12 +22,8 @@ import type { StopResponse__Output } from "../proto/generated/workerservice/Stop
 import type { TopResponse__Output } from "../proto/generated/workerservice/TopResponse.js";
 import type { WorkerServiceClient } from "../proto/generated/workerservice/WorkerService.js";
 import type { JobctlContext, TlsFiles } from "./config.js";
+import { UNARY_TIMEOUT_MS } from "./deadlines.js";
 import { ConfigError, toRpcError } from "./errors.js";
-
-/** Deadline for Start, QueryStatus and each page of List. */
-export const UNARY_TIMEOUT_MS = 30_000;
-/** Stop waits for the job to end, so its deadline is the grace period plus this. */
-export const STOP_MARGIN_MS = 30_000;
 
 /** The calls jobctl makes, as promises; RpcError on a non-OK status. */
 export interface WorkerApi {

@@ -1,8 +1,9 @@
 // How jobctl fails: every error becomes one line on stderr ("error: ...") and
 // an exit code (exit-codes.ts), never a stack trace.
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { CommanderError } from "commander";
 import { ExitCode, exitCodeForStatus } from "./exit-codes.js";
+import { Status, statusName, type StatusCode } from "./grpc-status.js";
 
 /** Bad flags, arguments or job id: the user can fix it by typing something else. */
 export class UsageError extends Error {
@@ -24,13 +25,13 @@ export class ConfigError extends UsageError {
 export class RpcError extends Error {
   override readonly name = "RpcError";
   constructor(
-    readonly code: grpc.status,
+    readonly code: StatusCode,
     readonly details: string,
     readonly server: string,
   ) {
     // Connection problems rarely say where jobctl tried to connect; add it.
-    const where = code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED ? ` (agent at ${server})` : "";
-    super(`${grpc.status[code] ?? `status ${code}`}: ${tidyDetails(details)}${where}`);
+    const where = code === Status.UNAVAILABLE || code === Status.DEADLINE_EXCEEDED ? ` (agent at ${server})` : "";
+    super(`${statusName(code) ?? `status ${code}`}: ${tidyDetails(details)}${where}`);
   }
 }
 
@@ -61,7 +62,7 @@ export function describeFailure(err: unknown): Failure {
   }
   if (err instanceof UsageError) return { message: err.message, exitCode: ExitCode.Usage };
   if (err instanceof RpcError) return { message: err.message, exitCode: exitCodeForStatus(err.code) };
-  if (isServiceError(err)) return { message: `${grpc.status[err.code]}: ${err.details}`, exitCode: exitCodeForStatus(err.code) };
+  if (isServiceError(err)) return { message: `${statusName(err.code)}: ${err.details}`, exitCode: exitCodeForStatus(err.code) };
   return { message: err instanceof Error ? err.message : String(err), exitCode: ExitCode.Failure };
 }
 

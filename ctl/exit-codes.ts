@@ -1,7 +1,7 @@
 // jobctl's exit codes, so scripts can tell "try again later" from "you typed
 // it wrong" from "you may not". gRPC statuses become exit codes here and
 // nowhere else.
-import { status } from "@grpc/grpc-js";
+import { Status, type StatusCode } from "./grpc-status.js";
 
 /**
  * jobctl's exit codes:
@@ -57,19 +57,19 @@ export const RunExit = {
 export const INTERRUPTED_BY_CTRL_C = 130;
 
 /** The one mapping from a gRPC status to an exit code. */
-export function exitCodeForStatus(code: status): ExitCode {
+export function exitCodeForStatus(code: StatusCode): ExitCode {
   switch (code) {
-    case status.OK:
+    case Status.OK:
       return ExitCode.Success;
-    case status.INVALID_ARGUMENT:
+    case Status.INVALID_ARGUMENT:
       return ExitCode.Usage;
-    case status.UNAUTHENTICATED:
-    case status.PERMISSION_DENIED:
+    case Status.UNAUTHENTICATED:
+    case Status.PERMISSION_DENIED:
       return ExitCode.Denied;
-    case status.NOT_FOUND:
+    case Status.NOT_FOUND:
       return ExitCode.NotFound;
-    case status.RESOURCE_EXHAUSTED:
-    case status.FAILED_PRECONDITION:
+    case Status.RESOURCE_EXHAUSTED:
+    case Status.FAILED_PRECONDITION:
       return ExitCode.Refused;
     default:
       return ExitCode.Failure;

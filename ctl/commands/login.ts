@@ -5,7 +5,6 @@
 // logout removes it, and calls are again made as the certificate's identity.
 import type { Command } from "commander";
 import type { Document, YAMLMap } from "yaml";
-import { login } from "../client.js";
 import { readTlsFiles, selectContext } from "../config.js";
 import { readMergedConfig } from "../config-files.js";
 import { editConfigFile, entryBody } from "../config-edit.js";
@@ -38,6 +37,8 @@ that uses this user entry (mutual TLS is still required). A failed login exits 3
       const context = await contextFor(command);
       const files = await readTlsFiles(context);
       const password = options.password ?? (await readPassword("Password: "));
+      // client.ts loads grpc-js: only once it is needed (see connectTo in shared.ts); logout does without.
+      const { login } = await import("../client.js");
       const response = await login(context, files, options.username, password);
       if (options.printToken) {
         process.stdout.write(`${response.token}\n`);

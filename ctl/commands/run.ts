@@ -5,13 +5,13 @@
 // stops the job instead.
 import type { Command } from "commander";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import { connect, STOP_MARGIN_MS, type WorkerApi } from "../client.js";
-import { readTlsFiles } from "../config.js";
+import type { WorkerApi } from "../client.js";
+import { STOP_MARGIN_MS } from "../deadlines.js";
 import { INTERRUPTED_BY_CTRL_C, RunExit } from "../exit-codes.js";
 import { hasEnded, jobExit } from "../job-exit.js";
 import { jobIdFromResponse, jobIdToWire } from "../job-id.js";
 import { writeChunks } from "../output.js";
-import { contextFor } from "./shared.js";
+import { connectTo, contextFor } from "./shared.js";
 import { jobOptions, startRequest, type StartOptions } from "./start.js";
 import { jobGracePeriod } from "./stop.js";
 
@@ -46,8 +46,7 @@ message on stderr starts with "error:".`,
 }
 
 async function runJob(command: Command, cmd: string, args: string[], options: StartOptions): Promise<number> {
-  const context = await contextFor(command);
-  const api = connect(context, await readTlsFiles(context));
+  const api = await connectTo(await contextFor(command));
   try {
     const id = jobIdFromResponse(await api.start(startRequest(cmd, args, options)));
     const jobID = jobIdToWire(id);

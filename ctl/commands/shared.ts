@@ -1,7 +1,7 @@
 // What the verbs share: connecting with the global --config/--context, the
 // job id given as an argument or with seed 000's -j, and duration options.
 import { InvalidArgumentError, type Command } from "commander";
-import { connect, type WorkerApi } from "../client.js";
+import type { WorkerApi } from "../client.js";
 import { configSelection, loadConfig, readTlsFiles, type ConfigSelection, type JobctlContext } from "../config.js";
 import { parseDuration } from "../../common/duration.js";
 import { pickJobId } from "../job-id.js";
@@ -27,10 +27,22 @@ export async function contextFor(command: Command): Promise<JobctlContext> {
   return { ...context, token: globals.token };
 }
 
+/**
+ * A client for the context's agent. client.ts, and with it grpc-js and the
+ * wire contract, is imported here, not at the top, so that verbs that never
+ * connect (version --client, completion, config) do not load it: grpc-js and
+ * proto-loader took 100-150 ms of a ~550 ms `jobctl start` on the 2-core dev
+ * machine, and `jobctl version --client` went from 510-550 to 320-365 ms of
+ * CPU time without them (medians of 15, machine at load 7-10).
+ */
+export async function connectTo(context: JobctlContext): Promise<WorkerApi> {
+  const [{ connect }, files] = await Promise.all([import("../client.js"), readTlsFiles(context)]);
+  return connect(context, files);
+}
+
 /** Runs `run` with a client for the selected context, and closes the client after, so the process can exit. */
 export async function withAgent<T>(command: Command, run: (api: WorkerApi) => Promise<T>): Promise<T> {
-  const context = await contextFor(command);
-  const api = connect(context, await readTlsFiles(context));
+  const api = await connectTo(await contextFor(command));
   try {
     return await run(api);
   } finally {

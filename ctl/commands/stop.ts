@@ -1,6 +1,7 @@
 // jobctl stop: SIGTERM, then SIGKILL after the grace period; waits until the job has ended.
 import type { Command } from "commander";
-import { STOP_MARGIN_MS, type WorkerApi } from "../client.js";
+import type { WorkerApi } from "../client.js";
+import { STOP_MARGIN_MS } from "../deadlines.js";
 import { jobIdToWire } from "../job-id.js";
 import { REQUEST_LIMITS } from "../../common/request-limits.js";
 import { durationOption, jobIdArguments, jobIdFrom, withAgent } from "./shared.js";

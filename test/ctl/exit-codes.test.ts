@@ -3,8 +3,16 @@ import { status } from "@grpc/grpc-js";
 import { CommanderError } from "commander";
 import { ExitCode, exitCodeForStatus } from "../../ctl/exit-codes.js";
 import { ConfigError, RpcError, UsageError, describeFailure, reportFailure } from "../../ctl/errors.js";
+import { Status, statusName } from "../../ctl/grpc-status.js";
 
 describe("jobctl exit codes", () => {
+  it("jobctl's copy of the gRPC status codes (ctl/grpc-status.ts) is grpc-js's", () => {
+    const grpcJs = Object.fromEntries(Object.entries(status).filter(([, code]) => typeof code === "number"));
+    expect(Status).to.deep.equal(grpcJs);
+    for (const [name, code] of Object.entries(grpcJs)) expect(statusName(code as number)).to.equal(name);
+    expect(statusName(99)).to.equal(undefined);
+  });
+
   describe("gRPC status -> exit code", () => {
     const expected: Record<string, number> = {
       OK: 0,
