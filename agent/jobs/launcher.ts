@@ -8,7 +8,9 @@
 //
 // If the helper cannot be started (or keeps dying), launches fall back to
 // spawn(), which gives the monitor the same descriptors, session and
-// environment.
+// environment. If it dies with launches under way, their outcome is unknown
+// (LaunchOutcomeUnknownError): startMonitor then reads it from the job's
+// directory.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -16,6 +18,13 @@ import { fileURLToPath } from "node:url";
 export const DEFAULT_LAUNCHER_PATH = fileURLToPath(new URL("../../bin/jobworker-launcher", import.meta.url));
 
 const BROKEN_COOLDOWN_MS = 30_000;
+
+/**
+ * The helper died with this launch under way: the monitor may or may not be
+ * running (it would go on without the helper, its report unread). The caller
+ * finds out from what the monitor leaves on disk.
+ */
+export class LaunchOutcomeUnknownError extends Error {}
 
 interface Waiter {
   launch: [path: string, args: string[], env: Record<string, string>];
@@ -98,14 +107,15 @@ export class Launcher {
         // A helper that never ran launched nothing: those go the other way. One that died may have
         // started some of the monitors it had under way, and nobody reads their reports: failed.
         if (neverRan) spawnDirectly(...waiter.launch).then(waiter.resolve, waiter.reject);
-        else waiter.reject(new Error(`the monitor launcher ${why} before the monitor reported`));
+        else waiter.reject(new LaunchOutcomeUnknownError(`the monitor launcher ${why} before the monitor reported`));
       }
     };
     child.once("error", (err) => {
       this.brokenUntil = Date.now() + BROKEN_COOLDOWN_MS; // not startable (missing binary): spawn directly for a while
       gone(`could not run (${err.message})`, child.pid === undefined);
     });
-    child.once("exit", (code, signal) => gone(`exited (${signal ?? code})`, false));
+    // On stdout's close, not the exit: the answers it wrote before it died are read first.
+    child.stdout.once("close", () => gone(`exited (${child.signalCode ?? child.exitCode ?? "stdout closed"})`, false));
     this.child = child;
     return child;
   }

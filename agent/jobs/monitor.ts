@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FailedPreconditionError } from "../errors.js";
 import { stateDirFull } from "./store.js";
-import { spawnDirectly, type Launcher } from "./launcher.js";
+import { LaunchOutcomeUnknownError, spawnDirectly, type Launcher } from "./launcher.js";
 
 /** dist/agent/jobs/monitor.js -> dist/bin/jobworker-monitor, built by scripts/build-shim.mjs. */
 export const DEFAULT_MONITOR_PATH = fileURLToPath(new URL("../../bin/jobworker-monitor", import.meta.url));
@@ -88,7 +88,27 @@ export class UidInUseError extends Error {}
  */
 export async function startMonitor(spec: MonitorSpec, launcher?: Launcher): Promise<MonitorInfo> {
   const run = launcher ? launcher.run.bind(launcher) : spawnDirectly;
-  return parseReport(await run(spec.monitorPath, monitorArgs(spec), spec.env));
+  try {
+    return parseReport(await run(spec.monitorPath, monitorArgs(spec), spec.env));
+  } catch (err) {
+    if (!(err instanceof LaunchOutcomeUnknownError)) throw err;
+    // The monitor writes its monitor file before it reports: if it started the job, the file says so.
+    const info = await waitForMonitorFile(spec.jobDir, UNKNOWN_LAUNCH_WAIT_MS);
+    if (!info) throw err;
+    return info;
+  }
+}
+
+/** How long a launch whose helper died may take to show its monitor file (a monitor's setup takes milliseconds). */
+const UNKNOWN_LAUNCH_WAIT_MS = 30_000;
+
+async function waitForMonitorFile(jobDir: string, timeoutMs: number): Promise<MonitorInfo | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await readMonitorFile(jobDir).catch(() => undefined);
+    if (info || Date.now() >= deadline) return info;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function monitorArgs(spec: MonitorSpec): string[] {

@@ -243,6 +243,13 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* For deadlines: a clock nobody can set back or forward. */
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A /proc/PID/status text of a live (not zombie) process with uid as its real, effective, saved or fs uid. */
 static int status_has_uid(const char *status, long uid) {
   const char *state = strstr(status, "\nState:");
@@ -327,17 +334,10 @@ static int kill_all_of(long uid) {
   return process_running_as(uid) ? -1 : 0;
 }
 
-/* Runs fn(uid) in a forked child whose real, effective and saved uid are uid (so it is not
- * dumpable, and nothing of the job can trace it); the child's exit status, or -1 if it
- * did not exit: a process of the job killed or stopped it first (it shares their uid).
- * A stopped child is killed, so the monitor never waits on one. */
-static int as_uid(long uid, int (*fn)(long uid, int out_fd), int out_fd) {
-  pid_t p = fork();
-  if (p < 0) return -1;
-  if (p == 0) {
-    if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) _exit(125);
-    _exit(fn(uid, out_fd));
-  }
+/* Waits for a child that runs as a job's uid: its exit status, or -1 if it did not exit.
+ * Anything else of the uid may stop it (it shares their uid): a stopped child is killed,
+ * so the monitor never waits on one forever. */
+static int wait_uid_child(pid_t p) {
   int status = 0;
   for (;;) {
     if (waitpid(p, &status, WUNTRACED) < 0) {
@@ -348,6 +348,22 @@ static int as_uid(long uid, int (*fn)(long uid, int out_fd), int out_fd) {
     kill(p, SIGKILL);
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs fn(uid) in a forked child whose real, effective and saved uid are uid (so it is not
+ * dumpable, and nothing of the job can trace it), with no descriptor of the monitor's but
+ * out_fd (as fd 3); the child's exit status, or -1 if it did not exit: a process of the
+ * job killed or stopped it first. */
+static int as_uid(long uid, int (*fn)(long uid, int out_fd), int out_fd) {
+  pid_t p = fork();
+  if (p < 0) return -1;
+  if (p == 0) {
+    if (out_fd >= 0 && out_fd != 3 && dup2(out_fd, 3) < 0) _exit(125);
+    if (syscall(SYS_close_range, out_fd >= 0 ? 4U : 3U, ~0U, 0U) < 0) _exit(125);
+    if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) _exit(125);
+    _exit(fn(uid, out_fd >= 0 ? 3 : -1));
+  }
+  return wait_uid_child(p);
 }
 
 /* kill(-1, SIGKILL) made as uid reaches every process whose real or saved uid is uid: all
@@ -368,6 +384,11 @@ static int kill_everything_of_self(long uid, int out_fd) {
  * have their status read. What it cannot see: a root process with only its effective or
  * filesystem uid set to uid and not dumpable. Writes the pid found to out_fd. */
 static int find_process_of_self(long uid, int out_fd) {
+  /* /proc mounted hidepid= hides other users' processes (and non-dumpable ones of its own)
+   * from a process without the right group: root's scan decides then. */
+  char parent[32];
+  snprintf(parent, sizeof parent, "/proc/%d", (int)getppid());
+  if (access(parent, F_OK) < 0) return 2;
   DIR *proc = opendir("/proc");
   if (!proc) return 2;
   struct dirent *e;
@@ -416,7 +437,7 @@ static int reap_all_until(long long deadline) {
     while ((r = waitpid(-1, NULL, WNOHANG)) > 0) {
     }
     if (r < 0 && errno == ECHILD) return 1;
-    if (now_ms() > deadline) return 0;
+    if (mono_ms() > deadline) return 0;
     usleep(1000);
   }
 }
@@ -430,17 +451,16 @@ static int reap_all_until(long long deadline) {
  * -- --only fleet, 2-core machine, loaded): Stop of 1,000 running jobs 37.5 s with three
  * /proc scans per job's end; 17.0 s with a kill(-1) for each; 5.1 s with this. */
 static int end_processes_of(long uid) {
-  if (reap_all_until(now_ms() + 20)) return 0;
+  if (reap_all_until(mono_ms() + 20)) return 0;
   int sent = -1;
   for (int tries = 0; tries < 100 && sent == -1; tries++) sent = as_uid(uid, kill_everything_of_self, -1);
   if (sent != 0) return kill_all_of(uid); /* the uid could not be taken, or the job kept killing the killer */
-  return reap_all_until(now_ms() + 2000) ? 0 : -1;
+  return reap_all_until(mono_ms() + 2000) ? 0 : -1;
 }
 
 /* The exit file's space, taken while the disk may still have some: a job that
- * ends on a full disk still gets its end recorded. write() takes the blocks (or fails
- * with ENOSPC): filesystems with delayed allocation (ext4, xfs) reserve them then. The
- * fsync that allocates them comes after the agent has its answer (fsync_reserved). */
+ * ends on a full disk still gets its end recorded. fallocate takes the blocks at once
+ * (or fails with ENOSPC); the file's fsync comes after the agent has its answer. */
 #define EXIT_RESERVE 4096
 
 static int reserve_exit_file(const char *job_dir) {
@@ -450,6 +470,9 @@ static int reserve_exit_file(const char *job_dir) {
   if (fd < 0) die("create %s: %s", path, strerror(errno));
   memset(blank, '\n', sizeof blank);
   if (write_all(fd, blank, sizeof blank) < 0) die("reserve %s: %s", path, strerror(errno));
+  /* The blocks taken now, synchronously (no fsync): where fallocate is not supported (NFS,
+   * FUSE...), fsync allocates them, as it did before, and reports ENOSPC. */
+  if (fallocate(fd, 0, 0, EXIT_RESERVE) < 0 && (errno != EOPNOTSUPP || fsync(fd) < 0)) die("reserve %s: %s", path, strerror(errno));
   return fd;
 }
 
@@ -711,8 +734,9 @@ static int clean_up(const struct options *o) {
   /* Only a uid of the job's own: under a shared user this would reach other jobs. The
    * monitor reaps the job's processes; a cleanup after it (-C) scans for them. */
   if (o->own_ids && o->uid > 0 && (o->cleanup_only ? kill_all_of(o->uid) : end_processes_of(o->uid)) < 0) return 0;
-  /* Nothing in it (nothing of the job is left to add anything): removed as root, no fork. */
-  if (rmdir(o->work_dir) == 0 || errno == ENOENT) return 1;
+  /* Nothing in it (nothing of the job is left to add anything): removed as root, no fork.
+   * Not for -C, whose scans may have raced a fork: it checks for a comeback below. */
+  if (!o->cleanup_only && (rmdir(o->work_dir) == 0 || errno == ENOENT)) return 1;
   pid_t p = fork();
   if (p < 0) return 0;
   if (p == 0) {
@@ -721,10 +745,7 @@ static int clean_up(const struct options *o) {
     empty_work_dir(o->work_dir);
     _exit(0);
   }
-  int status = 0;
-  while (waitpid(p, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 0;
+  if (wait_uid_child(p) != 0) return 0;
   /* Something of the uid came back? After the monitor's reliable kill, only a process that
    * root started as the uid could; after -C's scans, one that was forking. */
   if (o->cleanup_only && o->own_ids && o->uid > 0 && process_running_as(o->uid)) return 0;
@@ -818,7 +839,7 @@ int main(int argc, char **argv) {
     struct pollfd fds[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = pipe_open ? out_pipe[0] : -1, .events = POLLIN}};
     int timeout = -1;
     if (end.exited) {
-      long long left = drain_deadline - now_ms();
+      long long left = drain_deadline - mono_ms();
       if (left <= 0) break; /* a process that escaped the job still holds the pipe: stop waiting for it */
       timeout = (int)left;
     }
@@ -836,7 +857,7 @@ int main(int argc, char **argv) {
       }
       int was = end.exited;
       reap(job, &o, &end);
-      if (end.exited && !was) drain_deadline = now_ms() + o.drain_ms;
+      if (end.exited && !was) drain_deadline = mono_ms() + o.drain_ms;
     }
   }
   reap(job, &o, &end);

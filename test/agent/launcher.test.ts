@@ -2,7 +2,27 @@
 // what a launched process gets, and its report, through the real helper and
 // through the spawn() fallback alike.
 import { expect } from "chai";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Launcher, spawnDirectly } from "../../agent/jobs/launcher.js";
+import { DEFAULT_MONITOR_PATH, startMonitor } from "../../agent/jobs/monitor.js";
+import { isAlive } from "../helpers/proc.js";
+import { tempDir } from "../helpers/tmp.js";
+import { eventually } from "../helpers/wait.js";
+
+/** The pid of this process's jobworker-launcher child, if it runs. */
+function launcherHelperPid(): number | undefined {
+  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && stat.includes("(jobworker-launc)")) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
 
 // What the launched shell finds: its fds (by target), whether it leads its session, cwd, argv and env.
 const PROBE = [
@@ -57,6 +77,27 @@ describe("monitor launcher", () => {
       expect(await missing.run("/bin/sh", ["-c", "echo again >&3"], {})).to.equal("again\n");
     } finally {
       missing.close();
+    }
+  });
+
+  it("when the helper dies with a launch under way, the monitor it started is found from its monitor file: the job is not lost", async () => {
+    const dir = tempDir();
+    try {
+      // A monitor that takes a second to start: the helper is killed meanwhile, and the monitor goes on without it.
+      const slow = join(dir.path, "slow-monitor");
+      writeFileSync(slow, `#!/bin/sh\nsleep 1\nexec ${DEFAULT_MONITOR_PATH} "$@"\n`, { mode: 0o755 });
+      const jobDir = join(dir.path, "job");
+      mkdirSync(join(jobDir, "work"), { recursive: true });
+      const started = startMonitor({
+        monitorPath: slow, jobDir, workDir: join(jobDir, "work"), command: "sleep", args: ["600"], env: { PATH: "/usr/bin:/bin" },
+        outputCapBytes: 1 << 20, drainTimeoutMs: 1000,
+      }, launcher);
+      process.kill(await eventually("the launcher helper runs", launcherHelperPid), "SIGKILL");
+      const info = await started;
+      expect(isAlive(info.jobPid), "the job runs, and the agent knows it").to.equal(true);
+      process.kill(-info.jobPid, "SIGKILL");
+    } finally {
+      dir.cleanup();
     }
   });
 });

@@ -38,6 +38,20 @@ describe("List's wire encoding (status-wire)", () => {
     });
   }
 
+  it("a record that does not fit the message's types (hand-edited: a null argument, a number past 2^64, an unknown state) is encoded as the stock serializer coerces it", () => {
+    const odd = [
+      { ...base, args: [null as unknown as string, "x"] },
+      { ...base, outputBytes: 2 ** 70 },
+      { ...base, outputBytes: Infinity },
+      { ...base, state: "constructor" as JobRecord["state"] },
+      { ...base, limits: { ...NO_LIMITS, memoryBytes: 2 ** 64 } },
+    ];
+    for (const record of odd) {
+      const status = toStatusResponse(record);
+      expect(encodeStatus(status).equals(stock.QueryStatus.responseSerialize(status)), JSON.stringify(record.args) + record.outputBytes + record.state).to.equal(true);
+    }
+  });
+
   it("puts a page together exactly as the stock serializer does, with and without a page token, and sizes each entry as it adds", () => {
     const statuses = Object.values(records).map(toStatusResponse);
     const encoded = statuses.map(encodeStatus);
