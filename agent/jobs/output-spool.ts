@@ -4,9 +4,10 @@
 // file grew from inotify (the job runner calls grew()) and that it is complete
 // from the monitor's exit file (close()). Any number of readers read the file
 // from any offset and then wait for more. Readers never slow the writer: the
-// monitor writes at disk speed whatever they do, and a reader holds at most one
-// chunk in memory, so agent memory is bounded by readers x READ_CHUNK_BYTES
-// (plus gRPC's per-stream buffers), not by output size.
+// monitor writes at disk speed whatever they do, and a reader holds at most a
+// few chunks in memory (one by default; GetOutput's, FRAMES_PER_STREAM in
+// api/output-frames.ts), so agent memory is bounded by readers x a few
+// READ_CHUNK_BYTES (plus gRPC's per-stream buffers), not by output size.
 //
 // Waiting is a single shared promise replaced on every change: no polling.
 import { open, stat } from "node:fs/promises";
@@ -22,6 +23,14 @@ export interface ReadOptions {
   offset?: number;
   /** Ends the read, also while it waits for output (e.g. the client went away). */
   signal?: AbortSignal;
+  /**
+   * Where each chunk is read: a buffer of exactly `bytes` (at most
+   * READ_CHUNK_BYTES) that the chunk yielded is then (or the start of, after a
+   * short read). By default a new buffer each time; a caller that reuses its
+   * buffers (GetOutput, api/output-frames.ts) must not hand out one whose last
+   * chunk it still needs, and may make the read wait by resolving later.
+   */
+  buffer?: (bytes: number) => Buffer | Promise<Buffer>;
 }
 
 export class OutputSpool {
@@ -104,8 +113,10 @@ export class OutputSpool {
       while (!options.signal?.aborted) {
         const limit = Math.min(this.length, end);
         if (position < limit) {
-          const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, limit - position));
-          const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+          const bytes = Math.min(READ_CHUNK_BYTES, limit - position);
+          const buffer = options.buffer ? await options.buffer(bytes) : Buffer.allocUnsafe(bytes);
+          if (options.signal?.aborted) return; // it may have waited for a buffer meanwhile
+          const { bytesRead } = await file.read(buffer, 0, bytes, position);
           if (bytesRead === 0) return; // file shorter than recorded (truncated on disk): nothing more to give
           position += bytesRead;
           yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
