@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout.js";
 import { AUTH_SERVICE_PROTO, authservice, WORKER_SERVICE_PROTO, workerservice } from "../proto/load.js";
 import { strictService } from "./api/strict-service.js";
-import { withEncodedOutput } from "./api/output-frames.js";
+import { sendFramesUncopied, withEncodedOutput } from "./api/output-frames.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { createGrpcServer } from "./api/grpc-server.js";
@@ -95,6 +95,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens, users));
   const server = createGrpcServer({ metrics: metrics.hooks, logger: logger.child({ component: "connections" }), connections: settings.connections });
   const rejected = (method: string, reason: string) => rpc.refused(method, reason);
+  if (!sendFramesUncopied()) logger.warn("@grpc/grpc-js has no BaseServerInterceptingCall.serializeMessage any more: GetOutput copies each message once more");
   server.addService(...strictService(withEncodedOutput(workerservice().WorkerService.service), workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
   server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), AUTH_SERVICE_PROTO, rejected));
   const port = await new Promise<number>((resolve, reject) =>

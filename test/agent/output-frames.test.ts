@@ -10,7 +10,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
-import { EncodedOutput, OutputFrames, withEncodedOutput } from "../../agent/api/output-frames.js";
+import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
+import { EncodedOutput, OutputFrames, sendFramesUncopied, withEncodedOutput } from "../../agent/api/output-frames.js";
 import { OutputSpool, READ_CHUNK_BYTES } from "../../agent/jobs/output-spool.js";
 import { WORKER_SERVICE_PROTO, workerservice } from "../../proto/load.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -49,6 +50,9 @@ describe("GetOutput's in-place encoding", () => {
         expect(encoded.bytes.equals(protobufjs), `output ${length} bytes at offset ${offset}`).to.equal(true);
         expect(encoded.bytes.equals(stockSerialize({ output: data, offset })), `grpc's serializer, ${length} at ${offset}`).to.equal(true);
         expect(encoded.output.equals(data)).to.equal(true);
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(protobufjs.length, 1);
+        expect(encoded.framed.equals(Buffer.concat([prefix, protobufjs])), `gRPC's prefix, ${length} at ${offset}`).to.equal(true);
         frames.release(encoded);
       }
     }
@@ -88,6 +92,19 @@ describe("GetOutput's in-place encoding", () => {
     expect(serialize({ output: Buffer.from("hello\n"), offset: 6 }).equals(encoded.bytes)).to.equal(true);
   });
 
+  it("makes grpc-js send an EncodedOutput's frame itself, prefix included, and frame anything else as before", async () => {
+    expect(sendFramesUncopied()).to.equal(true);
+    expect(sendFramesUncopied()).to.equal(true); // once only: not wrapped twice
+    const serializeMessage = (BaseServerInterceptingCall.prototype as unknown as { serializeMessage(value: unknown): Buffer }).serializeMessage;
+    const call = { handler: { serialize: withEncodedOutput(workerservice().WorkerService.service).GetOutput.responseSerialize } };
+    const frames = new OutputFrames(new AbortController().signal, 1);
+    const encoded = await encodeThroughFrame(frames, randomBytes(70_000), 123);
+    expect(serializeMessage.call(call, encoded)).to.equal(encoded.framed);
+    const plain = serializeMessage.call(call, { output: encoded.output, offset: 123 });
+    expect(plain).to.not.equal(encoded.framed);
+    expect(plain.equals(encoded.framed)).to.equal(true);
+  });
+
   it("waits for a free frame while all are in flight, and stops waiting when the call is cancelled", async () => {
     const cancelled = new AbortController();
     const frames = new OutputFrames(cancelled.signal, 1);
@@ -112,6 +129,7 @@ describe("GetOutput's in-place encoding", () => {
     let port: number;
 
     before(async () => {
+      sendFramesUncopied(); // as the agent does
       dir = tempDir();
       path = join(dir.path, "output");
       writeFileSync(path, data);
