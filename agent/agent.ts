@@ -7,6 +7,7 @@ import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout
 import { AUTH_SERVICE_PROTO, authservice, WORKER_SERVICE_PROTO, workerservice } from "../proto/load.js";
 import { strictService } from "./api/strict-service.js";
 import { passPreEncoded } from "./api/pre-encoded.js";
+import { sendFramesUncopied, withEncodedOutput } from "./api/output-frames.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { createGrpcServer } from "./api/grpc-server.js";
@@ -95,7 +96,9 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   const rpc = new RpcContext(logger.child({ component: "grpc" }), metrics.hooks, callerAuthenticator(tokens, users));
   const server = createGrpcServer({ metrics: metrics.hooks, logger: logger.child({ component: "connections" }), connections: settings.connections });
   const rejected = (method: string, reason: string) => rpc.refused(method, reason);
-  server.addService(...strictService(passPreEncoded(workerservice().WorkerService.service), workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
+  if (!sendFramesUncopied()) logger.warn("@grpc/grpc-js has no BaseServerInterceptingCall.serializeMessage any more: GetOutput copies each message once more");
+  const workerDefinition = withEncodedOutput(passPreEncoded(workerservice().WorkerService.service));
+  server.addService(...strictService(workerDefinition, workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
   server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), AUTH_SERVICE_PROTO, rejected));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),

@@ -11,6 +11,7 @@ import type { TopRequest__Output } from "../../proto/generated/workerservice/Top
 import type { WorkerServiceHandlers } from "../../proto/generated/workerservice/WorkerService.js";
 import type { MetricsHooks } from "../metrics/hooks.js";
 import type { JobService } from "./job-service.js";
+import { OutputFrames } from "./output-frames.js";
 import { jobIdForLog, type CallLog, type RpcContext } from "./rpc.js";
 import { toStatus } from "./status.js";
 
@@ -29,13 +30,17 @@ export function workerServiceHandlers(service: JobService, rpc: RpcContext, metr
       const cancelled = new AbortController();
       call.once("cancelled", () => cancelled.abort());
       metrics.streamOpened();
+      // The file is read into these frames, each already the message's encoding (output-frames.ts).
+      const frames = new OutputFrames(cancelled.signal);
       try {
         const caller = await rpc.identify(call, log);
-        for await (const message of service.getOutput(caller, call.request, cancelled.signal)) {
+        for await (const chunk of service.getOutput(caller, call.request, cancelled.signal, (bytes) => frames.take(bytes))) {
           if (cancelled.signal.aborted) break;
-          metrics.outputStreamed((message.output as Buffer).length);
-          // Respect HTTP/2 flow control: a slow client holds back only its own stream.
-          if (!call.write(message)) await drained(call, cancelled.signal);
+          metrics.outputStreamed(chunk.output.length);
+          const message = frames.encode(chunk.output, chunk.offset);
+          // Respect HTTP/2 flow control: a slow client holds back only its own stream
+          // (the frames run out while grpc-js has not written them, and so does the read).
+          if (!call.write(message, () => frames.release(message))) await drained(call, cancelled.signal);
         }
         rpc.finish(log, began, cancelled.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK);
         call.end();

@@ -2,7 +2,6 @@
 // identity, authorization and input validation, in plain TypeScript. The gRPC
 // adapter (grpc-adapter.ts) is a thin layer over it with the same shape.
 import type { GetOutputRequest__Output } from "../../proto/generated/workerservice/GetOutputRequest.js";
-import type { GetOutputResponse } from "../../proto/generated/workerservice/GetOutputResponse.js";
 import type { ListRequest__Output } from "../../proto/generated/workerservice/ListRequest.js";
 import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
 import type { QueryStatusRequest__Output } from "../../proto/generated/workerservice/QueryStatusRequest.js";
@@ -17,6 +16,7 @@ import type { Identity } from "../auth/identity.js";
 import { NotFoundError, PermissionDeniedError } from "../errors.js";
 import { jobIdToBytes, parseWireJobId } from "../jobs/ids.js";
 import type { JobManager } from "../jobs/manager.js";
+import type { ReadOptions } from "../jobs/output-spool.js";
 import { NO_LIMITS, type JobRecord, type ResourceLimits } from "../jobs/record.js";
 import type { AgentInfoResponse } from "../../proto/generated/workerservice/AgentInfoResponse.js";
 import { resolveLimits } from "./resource-limits.js";
@@ -38,6 +38,12 @@ export interface ServicePolicy {
   cgroupReason: string;
   cgroupRoot: string;
   runAsUser: string;
+}
+
+/** One GetOutputResponse: a chunk of output and its byte offset. */
+export interface OutputChunk {
+  output: Buffer;
+  offset: number;
 }
 
 export class JobService {
@@ -128,10 +134,11 @@ export class JobService {
     };
   }
 
-  async *getOutput(caller: Identity, request: GetOutputRequest__Output, signal?: AbortSignal): AsyncGenerator<GetOutputResponse> {
+  /** `buffer`: where each chunk is read (OutputSpool.read's option of that name). */
+  async *getOutput(caller: Identity, request: GetOutputRequest__Output, signal?: AbortSignal, buffer?: ReadOptions["buffer"]): AsyncGenerator<OutputChunk> {
     const id = this.visibleJob(caller, "output", request.jobID);
     let offset = parseOffset(request.offset);
-    for await (const chunk of this.jobs.output(id, { follow: !request.noFollow, offset, signal })) {
+    for await (const chunk of this.jobs.output(id, { follow: !request.noFollow, offset, signal, buffer })) {
       yield { output: chunk, offset };
       offset += chunk.length;
     }

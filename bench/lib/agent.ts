@@ -31,6 +31,9 @@ export function benchAgentConfig(): Record<string, unknown> {
       defaultGracePeriod: "10s",
       retention: { maxFinishedJobs: 100000, maxFinishedJobsPerOwner: 100000, maxAge: "168h" },
     },
+    // The fan-out opens 100 connections from 127.0.0.1 at once: past the default 32
+    // handshakes per address some were refused at accept (UNAVAILABLE in the bench).
+    connections: { maxUnauthenticated: 1000, maxUnauthenticatedPerAddress: 1000 },
   };
 }
 
