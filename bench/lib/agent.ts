@@ -38,7 +38,7 @@ export function benchAgentConfig(): Record<string, unknown> {
 }
 
 /** The HTTP/2 receive window bench clients ask for: jobctl's (ctl/client.ts, RECEIVE_WINDOW_BYTES), so GetOutput is read as jobctl reads it. */
-export const CLIENT_WINDOW_BYTES = 1024 * 1024;
+export const CLIENT_WINDOW_BYTES = 4 * 1024 * 1024;
 
 export interface BenchAgent {
   agent: TestAgent;

@@ -1,7 +1,8 @@
 // The bare TLS anchor: a node:tls server as its own process (so its RSS is its own),
 // TLS 1.3 only, TLS_AES_256_GCM_SHA384 only, client certificates required (like the
 // agent). A client sends one line, a file's path, and gets the file's bytes
-// (createReadStream, 64 KiB reads, like GetOutput's 64 KiB messages), then the end.
+// (createReadStream's 64 KiB reads, as a plain Node file server does; GetOutput's
+// messages are 128 KiB since issue 10's second part), then the end.
 // Run: node tls-file-server.js CA CERT KEY  -> prints {"port":N} on stdout.
 import { createReadStream, readFileSync } from "node:fs";
 import { createServer } from "node:tls";
