@@ -72,6 +72,7 @@ describe("agent configuration file", () => {
     ["bad listen address", "listen: localhost\n", /^line 3: \/listen: got "localhost", expected host:port/],
     ["bad duration", "jobs:\n  defaultGracePeriod: ten seconds\n", /^line 4: \/jobs\/defaultGracePeriod: got "ten seconds", expected a duration like 500ms/],
     ["bad quantity", "jobs:\n  outputCap: lots\n", /^line 4: \/jobs\/outputCap: got "lots", expected bytes, or a quantity like 256Mi/],
+    ["a byte count past 2^53 (it could not be held exactly)", "jobs:\n  maxLimits:\n    memory: 100000000000000000000\n", /^line 5: \/jobs\/maxLimits\/memory: got 100000000000000000000, expected bytes, or a quantity like 256Mi/],
     ["negative limit", "jobs:\n  maxLimits:\n    cpu: -1\n", /^line 5: \/jobs\/maxLimits\/cpu: got -1, must be >= 0/],
     ["wrong type", "jobs:\n  maxConcurrentJobs: many\n", /^line 4: \/jobs\/maxConcurrentJobs: got "many", must be integer/],
     ["bad log level", "logLevel: loud\n", /^line 3: \/logLevel: got "loud", expected one of "trace", "debug"/],
