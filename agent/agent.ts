@@ -4,10 +4,10 @@ import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ensureDevPki, writeDevJobctlConfig, type DevPki } from "../certs/layout.js";
-import { AUTH_SERVICE_PROTO, authservice, WORKER_SERVICE_PROTO, workerservice } from "../proto/load.js";
+import { authservice, authserviceTypes, workerservice, workerserviceTypes } from "../proto/load.js";
 import { strictService } from "./api/strict-service.js";
 import { passPreEncoded } from "./api/pre-encoded.js";
-import { sendFramesUncopied, withEncodedOutput } from "./api/output-frames.js";
+import { sendFramesUncopied } from "./api/output-frames.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { createGrpcServer } from "./api/grpc-server.js";
@@ -97,9 +97,9 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   const server = createGrpcServer({ metrics: metrics.hooks, logger: logger.child({ component: "connections" }), connections: settings.connections });
   const rejected = (method: string, reason: string) => rpc.refused(method, reason);
   if (!sendFramesUncopied()) logger.warn("@grpc/grpc-js has no BaseServerInterceptingCall.serializeMessage any more: GetOutput copies each message once more");
-  const workerDefinition = withEncodedOutput(passPreEncoded(workerservice().WorkerService.service));
-  server.addService(...strictService(workerDefinition, workerServiceHandlers(service, rpc, metrics.hooks), WORKER_SERVICE_PROTO, rejected));
-  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), AUTH_SERVICE_PROTO, rejected));
+  const workerDefinition = passPreEncoded(workerservice().WorkerService.service);
+  server.addService(...strictService(workerDefinition, workerServiceHandlers(service, rpc, metrics.hooks), workerserviceTypes(), rejected));
+  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), authserviceTypes(), rejected));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );

@@ -13,6 +13,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
+import protobuf from "protobufjs";
 import { authserviceDescriptor, workerserviceDescriptor } from "./generated/descriptors.js";
 import type { ProtoGrpcType } from "./generated/workerservice.js";
 import type { ProtoGrpcType as AuthProtoGrpcType } from "./generated/authservice.js";
@@ -29,6 +30,29 @@ export function workerservice(): ProtoGrpcType["workerservice"] {
   cached ??= (grpc.loadPackageDefinition(protoLoader.fromJSON(workerserviceDescriptor, LOADER_OPTIONS)) as unknown as ProtoGrpcType)
     .workerservice;
   return cached;
+}
+
+let cachedWorkerTypes: protobuf.Root | undefined;
+let cachedAuthTypes: protobuf.Root | undefined;
+
+/**
+ * The same descriptors as protobufjs types, resolved: for the agent's work on
+ * the wire below proto-loader (the strict request check, List's encoding).
+ */
+export function workerserviceTypes(): protobuf.Root {
+  cachedWorkerTypes ??= resolvedRoot(workerserviceDescriptor);
+  return cachedWorkerTypes;
+}
+
+export function authserviceTypes(): protobuf.Root {
+  cachedAuthTypes ??= resolvedRoot(authserviceDescriptor);
+  return cachedAuthTypes;
+}
+
+function resolvedRoot(descriptor: protobuf.INamespace): protobuf.Root {
+  const root = protobuf.Root.fromJSON(descriptor);
+  root.resolveAll();
+  return root;
 }
 
 let cachedAuth: AuthProtoGrpcType["authservice"] | undefined;

@@ -11,7 +11,8 @@
 // copies a message: the file read, protobufjs's encode and grpc-js's frame.
 // Here the spool reads the file straight into a frame buffer, between room for
 // the output field's header and room for the offset field; the two are written
-// around the bytes and the serializer hands the result to grpc-js as it is.
+// around the bytes and the serializer hands the result to grpc-js as it is
+// (an EncodedOutput is a PreEncoded: api/pre-encoded.ts).
 // grpc-js's own frame (5-byte prefix, one copy) would remain; see
 // sendFramesUncopied() for skipping it too.
 //
@@ -23,9 +24,10 @@
 // frame holds (the write callback). A stream with none free waits for one: that
 // is its back-pressure, and it bounds what one stream holds to FRAMES_PER_STREAM
 // frames, plus grpc-js's copies of them not yet written to the socket.
-import type * as grpc from "@grpc/grpc-js";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
+import type { GetOutputResponse } from "../../proto/generated/workerservice/GetOutputResponse.js";
 import { READ_CHUNK_BYTES } from "../jobs/output-spool.js";
+import { PreEncoded } from "./pre-encoded.js";
 
 /**
  * Frames one GetOutput stream may have in flight: one is read while the other
@@ -43,15 +45,17 @@ const HEAD_ROOM = GRPC_PREFIX + 1 + 5;
 /** After it: the offset's tag and value (a uint64 varint takes up to 10 bytes). */
 const TAIL_ROOM = 1 + 10;
 
-/** A GetOutputResponse in its wire encoding (`bytes`); `output` views the output inside it. */
-export class EncodedOutput {
+/** A GetOutputResponse in its wire encoding (`bytes`, passed through by passPreEncoded); `output` views the output inside it. */
+export class EncodedOutput extends PreEncoded<GetOutputResponse> {
   constructor(
-    readonly bytes: Buffer,
+    bytes: Buffer,
     readonly output: Buffer,
     readonly offset: number,
     /** `bytes` behind gRPC's 5-byte prefix: the message as it goes in HTTP/2 DATA frames. */
     readonly framed: Buffer,
-  ) {}
+  ) {
+    super(bytes);
+  }
 }
 
 /**
@@ -78,16 +82,6 @@ export function sendFramesUncopied(): boolean {
   };
   prototype.serializeMessage = Object.assign(patched, { framesUncopied: true as const });
   return true;
-}
-
-/** The WorkerService definition with GetOutput's serializer passing an EncodedOutput through as is; other values go to protobufjs as before. */
-export function withEncodedOutput(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const method = definition.GetOutput as grpc.MethodDefinition<unknown, unknown>;
-  const serialize = method.responseSerialize;
-  return {
-    ...definition,
-    GetOutput: { ...method, responseSerialize: (value: unknown) => (value instanceof EncodedOutput ? value.bytes : serialize(value)) },
-  };
 }
 
 /** The frames of one GetOutput stream. */

@@ -1,8 +1,9 @@
 // A response already in wire form. List builds its page from each job's encoded
 // bytes (the bytes decide what fits the page), so encoding the page again as an
-// object would do the work twice; the service definition's serializers pass
-// these bytes through unchanged (passPreEncoded, installed where the service is
-// added). Every other response is serialized as before.
+// object would do the work twice; GetOutput reads the output file straight into
+// its messages' encoding (output-frames.ts). The service definition's
+// serializers pass these bytes through unchanged (passPreEncoded, installed
+// where the service is added). Every other response is serialized as before.
 import type * as grpc from "@grpc/grpc-js";
 
 /** Wire bytes of a message of type T (T only documents which). */

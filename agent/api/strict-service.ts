@@ -4,7 +4,7 @@
 // never reaches a handler, let alone the job manager. One place, for both
 // services: addService() goes through here.
 import * as grpc from "@grpc/grpc-js";
-import protobuf from "protobufjs";
+import type protobuf from "protobufjs";
 import { wireProblem } from "../../proto/strict-decode.js";
 
 /** What a deserializer returns for bytes that are not a message of its type. */
@@ -20,11 +20,9 @@ class MalformedRequest {
 export function strictService<I extends grpc.UntypedServiceImplementation>(
   definition: grpc.ServiceDefinition,
   implementation: I,
-  protoFile: string,
+  root: protobuf.Root,
   onRejected: (method: string, reason: string) => void,
 ): [grpc.ServiceDefinition, I] {
-  const root = protobuf.loadSync(protoFile);
-  root.resolveAll();
   const strictDefinition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const guarded: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(definition)) {

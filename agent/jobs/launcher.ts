@@ -90,10 +90,9 @@ export class Launcher {
       this.brokenUntil = Date.now() + BROKEN_COOLDOWN_MS;
       return undefined;
     }
-    child.unref();
-    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    child.unref(); // its stdout keeps the agent alive only while launches wait (holdWhileWaiting)
     child.stdout.on("data", (chunk: Buffer) => this.receive(chunk));
-    child.stdin.on("error", () => {}); // EPIPE if it died: its exit handler fails what was pending
+    child.stdin.on("error", () => {}); // EPIPE if it died: its stdout's close settles what was pending
     const gone = (why: string, neverRan: boolean) => {
       if (this.child !== child) return;
       this.child = undefined;
@@ -105,7 +104,7 @@ export class Launcher {
       for (const [id, waiter] of this.waiting) {
         this.waiting.delete(id);
         // A helper that never ran launched nothing: those go the other way. One that died may have
-        // started some of the monitors it had under way, and nobody reads their reports: failed.
+        // started some of the monitors it had under way, their reports unread: the outcome is unknown.
         if (neverRan) spawnDirectly(...waiter.launch).then(waiter.resolve, waiter.reject);
         else waiter.reject(new LaunchOutcomeUnknownError(`the monitor launcher ${why} before the monitor reported`));
       }

@@ -185,6 +185,15 @@ static int write_file(const char *path, const char *text) {
   return rc;
 }
 
+/* The directory's entries (a rename into it) on disk; best effort. */
+static void sync_dir(const char *dir_path) {
+  int dir = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+}
+
 /* JOBDIR/.name.tmp, written and open at fd, becomes JOBDIR/name: fsync, rename, fsync of the directory. */
 static int publish(const char *job_dir, int fd, const char *name) {
   char tmp[PATH_MAX], final[PATH_MAX];
@@ -196,11 +205,7 @@ static int publish(const char *job_dir, int fd, const char *name) {
   }
   close(fd);
   if (rename(tmp, final) < 0) return -1;
-  int dir = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
+  sync_dir(job_dir);
   return 0;
 }
 
@@ -230,11 +235,7 @@ static int write_atomically_unsynced(const char *job_dir, const char *name, cons
 static void make_durable(const char *job_dir, int fd) {
   fsync(fd);
   close(fd);
-  int dir = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
+  sync_dir(job_dir);
 }
 
 static long long now_ms(void) {
@@ -651,8 +652,8 @@ static void reap(pid_t job, const struct options *o, struct ending *end) {
       kill_cgroup(o->job_cgroup);
       waitpid(job, &end->status, 0);
       end->exited = 1;
-      /* With a uid of its own, whatever escaped the group (setsid) is reached too (by pidfd: the
-       * job's pid is free now), so its output ends now, not after the drain timeout. */
+      /* With a uid of its own, whatever escaped the group (setsid) is reached too
+       * (end_processes_of), so its output ends now, not after the drain timeout. */
       if (o->own_ids && o->uid > 0) end_processes_of(o->uid);
     } else {
       waitpid(info.si_pid, NULL, 0);

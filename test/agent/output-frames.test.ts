@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
-import { EncodedOutput, OutputFrames, sendFramesUncopied, withEncodedOutput } from "../../agent/api/output-frames.js";
+import { EncodedOutput, OutputFrames, sendFramesUncopied } from "../../agent/api/output-frames.js";
+import { passPreEncoded } from "../../agent/api/pre-encoded.js";
 import { OutputSpool, READ_CHUNK_BYTES } from "../../agent/jobs/output-spool.js";
 import { WORKER_SERVICE_PROTO, workerservice } from "../../proto/load.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -85,7 +86,7 @@ describe("GetOutput's in-place encoding", () => {
   });
 
   it("passes an EncodedOutput through the serializer as is, and anything else to protobufjs as before", async () => {
-    const serialize = withEncodedOutput(workerservice().WorkerService.service).GetOutput.responseSerialize;
+    const serialize = passPreEncoded(workerservice().WorkerService.service).GetOutput.responseSerialize;
     const frames = new OutputFrames(new AbortController().signal, 1);
     const encoded = await encodeThroughFrame(frames, Buffer.from("hello\n"), 6);
     expect(serialize(encoded)).to.equal(encoded.bytes);
@@ -96,7 +97,7 @@ describe("GetOutput's in-place encoding", () => {
     expect(sendFramesUncopied()).to.equal(true);
     expect(sendFramesUncopied()).to.equal(true); // once only: not wrapped twice
     const serializeMessage = (BaseServerInterceptingCall.prototype as unknown as { serializeMessage(value: unknown): Buffer }).serializeMessage;
-    const call = { handler: { serialize: withEncodedOutput(workerservice().WorkerService.service).GetOutput.responseSerialize } };
+    const call = { handler: { serialize: passPreEncoded(workerservice().WorkerService.service).GetOutput.responseSerialize } };
     const frames = new OutputFrames(new AbortController().signal, 1);
     const encoded = await encodeThroughFrame(frames, randomBytes(70_000), 123);
     expect(serializeMessage.call(call, encoded)).to.equal(encoded.framed);
@@ -134,7 +135,7 @@ describe("GetOutput's in-place encoding", () => {
       path = join(dir.path, "output");
       writeFileSync(path, data);
       server = new grpc.Server();
-      const service = withEncodedOutput(workerservice().WorkerService.service);
+      const service = passPreEncoded(workerservice().WorkerService.service);
       // GetOutput as the agent serves it (grpc-adapter.ts): spool read into frames, a write per frame, frames back on the write callback.
       server.addService(service, {
         GetOutput: async (call: grpc.ServerWritableStream<{ offset: string }, unknown>) => {
