@@ -244,7 +244,7 @@ export class JobManager {
       // Counted from here, so concurrent starts cannot overshoot the limit while we await.
       this.admission.add(id, owner);
       try {
-        const runner = await JobRunner.launch(this.ctx, record, { command, args, env: jobEnvironment(id, this.store.workDir(id)), ...user });
+        const runner = await JobRunner.launch(this.ctx, record, { command, args, env: jobEnvironment(id, this.store.workDir(id), options.spec), ...user });
         this.runners.set(id, runner);
         this.options.logger?.info({ jobId: id, owner, pid: record.pid, uid: record.uid, command }, "job started");
         this.metrics.jobStarted(record);
