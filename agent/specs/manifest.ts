@@ -3,8 +3,9 @@
 // AgentConfig: unknown keys are errors, and every problem is reported at once
 // with its line, path, value and what was expected.
 import type { ValidateFunction } from "ajv";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseAllDocuments, stringify, type Document } from "yaml";
+import { isScalar, LineCounter, parseAllDocuments, stringify, type Document } from "yaml";
 import { formatDuration, parseDuration } from "../../common/duration.js";
 import { limitsDocument, limitsFromDocument, type LimitsDocument } from "../config/document.js";
 import { ConfigFileError, SCHEMA_PATH as AGENT_SCHEMA_PATH } from "../config/load.js";
@@ -56,7 +57,7 @@ export function parseManifests(source: string, text: string): JobSpec[] {
   const problems: string[] = [];
   const specs: JobSpec[] = [];
   const names = new Map<string, number>();
-  const present = docs.filter((doc) => doc.contents !== null || doc.errors.length > 0); // "---" with nothing after it
+  const present = docs.filter((doc) => doc.errors.length > 0 || !isEmpty(doc)); // "---" with nothing after it
   if (present.length > MAX_DOCUMENTS) throw new ConfigFileError(source, [`${present.length} documents: at most ${MAX_DOCUMENTS} per file or request`]);
   for (const doc of present) {
     const found = checkDocument(doc, lines);
@@ -70,6 +71,10 @@ export function parseManifests(source: string, text: string): JobSpec[] {
   }
   if (problems.length > 0) throw new ConfigFileError(source, problems);
   return specs;
+}
+
+function isEmpty(doc: Document): boolean {
+  return doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
 }
 
 function checkDocument(doc: Document, lines: LineCounter): { spec?: JobSpec; problems: string[] } {
@@ -105,6 +110,14 @@ function specOf(d: JobDocument): JobSpec {
     },
     restartPreventExitCodes: d.spec.restartPreventExitCodes ?? [],
   };
+}
+
+/** Whether the file's first document says kind: Job (jobagent --validate then checks it as job specs, not as an AgentConfig). */
+export async function isJobManifestFile(path: string): Promise<boolean> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  const [first] = parseAllDocuments(text);
+  const kind: unknown = first && !Array.isArray(first) && "get" in first ? first.get("kind") : undefined;
+  return kind === "Job";
 }
 
 /** The spec as a document with every default written out: what `jobctl get specs -o yaml` shows. */
