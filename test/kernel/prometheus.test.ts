@@ -10,7 +10,7 @@ import { startAgent, type RunningAgent } from "../../agent/agent.js";
 import { defaultSettings } from "../../agent/config/settings.js";
 import { tempDir } from "../helpers/tmp.js";
 import { startPrometheus, type PrometheusServer } from "../metrics/prometheus-server.js";
-import { ourLintFindings } from "../metrics/promtool.js";
+import { lintFindings } from "../metrics/promtool.js";
 
 describe("per-job metrics on a real kernel, scraped by Prometheus", function () {
   let state: ReturnType<typeof tempDir>;
@@ -63,6 +63,6 @@ describe("per-job metrics on a real kernel, scraped by Prometheus", function () 
     // promtool on the real output, per-job series included (the host has none).
     const text = await (await fetch(`http://${target}/metrics`)).text();
     expect(text).to.include(`jobworker_job_processes{job_id="${id}",owner="alice"}`);
-    expect(ourLintFindings(text)).to.deep.equal([]);
+    expect(lintFindings(text)).to.deep.equal([]);
   });
 });
