@@ -23,6 +23,8 @@ export interface PrometheusServer {
 
 export interface PrometheusOptions {
   readyTimeoutMs?: number;
+  /** Scrape (and rule evaluation) interval, also the scrape timeout; default 1. Longer where a scrape may take over a second (a loaded VM under TCG). */
+  scrapeIntervalSeconds?: number;
   /** More keys of the scrape config, e.g. scheme, authorization, tls_config (written as JSON, which YAML reads). */
   scrape?: Record<string, unknown>;
 }
@@ -30,10 +32,11 @@ export interface PrometheusOptions {
 export async function startPrometheus(targets: string[], options: PrometheusOptions = {}): Promise<PrometheusServer> {
   const dir = tempDir("jobworker-prometheus-");
   const config = join(dir.path, "prometheus.yml");
+  const interval = options.scrapeIntervalSeconds ?? 1;
   writeFileSync(
     config,
     [
-      "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}",
+      `global: {scrape_interval: ${interval}s, scrape_timeout: ${interval}s, evaluation_interval: ${interval}s}`,
       "scrape_configs:",
       "- job_name: jobagent",
       `  static_configs: [{targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]}]`,
