@@ -4,8 +4,9 @@
 // Prometheus' naming _total marks a counter. collectDefaultMetrics() cannot
 // leave metrics out, so each of the three is taken out of the registry and
 // the same value is exported as a gauge named *_all. The per-type families
-// (nodejs_active_handles{type} ...) stay as they are; their sum() differs from
-// the *_all value only in being absent while there are none of any type.
+// (nodejs_active_handles{type} ...) stay as they are; their sum() is absent,
+// not 0, while there are none of any type, and leaves out handles prom-client
+// cannot name (no constructor): the *_all values are always there and whole.
 import { Gauge, collectDefaultMetrics, type Registry } from "prom-client";
 
 /** prom-client's name -> the agent's name for the same value. */

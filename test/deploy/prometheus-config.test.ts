@@ -18,6 +18,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { createAgentMetrics } from "../../agent/metrics/agent-metrics.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { tempDir } from "../helpers/tmp.js";
+import { eventually } from "../helpers/wait.js";
 import { podRoleTargetGroups, type PodSpec } from "../metrics/pod-role-targets.js";
 import { startPrometheusWithConfig, type PrometheusServer } from "../metrics/prometheus-server.js";
 import { httpsGet } from "../metrics/https-get.js";
@@ -282,6 +283,23 @@ describe("deploy/prometheus: the shipped Prometheus configurations and rules", f
       expect([...new Set(dropped)].sort()).to.deep.equal(others.map((p) => p.name).sort());
       const series = await prometheus.waitFor('count({__name__=~"jobworker_.+", pod="jobagent-x7k2p"})', (r) => r.length === 1 && r[0].value > 0, 30_000);
       console.log(`      relabeled and scraped: ${series[0].value} jobworker_ series from pod jobagent-x7k2p on node-a`);
+    });
+
+    it("kubernetes.yml: an IPv6 pod IP becomes a bracketed address with the annotated port", async () => {
+      const pod: PodSpec = {
+        name: "jobagent-v6", namespace: DAEMONSET.namespace, nodeName: "node-v6", podIP: "fd00::17", phase: "Running",
+        labels: DAEMONSET.labels, annotations: DAEMONSET.annotations, containers: DAEMONSET.containers,
+      };
+      const podsFile = join(dir.path, "pods-v6.json");
+      writeFileSync(podsFile, JSON.stringify(podRoleTargetGroups(pod)));
+      prometheus = await prometheusOn("kubernetes.yml", (doc) => kubernetesViaFileSd(doc, podsFile));
+      const active = await eventually("the IPv6 pod's target", async () => {
+        const { activeTargets } = await targetsOf(prometheus!);
+        return activeTargets.length > 0 && activeTargets;
+      });
+      expect(active.map((t) => t.labels)).to.deep.equal([
+        { job: "jobagent", instance: `[fd00::17]:${DAEMONSET.annotations["prometheus.io/port"]}`, node: "node-v6", namespace: DAEMONSET.namespace, pod: "jobagent-v6" },
+      ]);
     });
   });
 });
