@@ -100,9 +100,10 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     jobs,
     limitsFor: (requested) => resolveLimits(requested, settings.jobs.defaultLimits, settings.jobs.maxLimits),
     check: (spec) => checkSpec(spec, settings),
-    restarted: () => {},
+    restarted: (name) => metrics.hooks.specRestarted(name),
     logger,
   });
+  metrics.attachSpecs(() => declarative.reconciler.list());
   const specService = new SpecService(declarative.reconciler, () => jobs.list(), settings.roles, {
     maxSpecs: settings.jobs.maxConcurrentJobs,
     maxSpecsPerOwner: settings.jobs.maxConcurrentJobsPerOwner ?? defaultOwnerShare(settings.jobs.maxConcurrentJobs),

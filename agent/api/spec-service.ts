@@ -64,7 +64,7 @@ export class SpecService {
       .filter((job) => job.spec?.name === name)
       .sort((a, b) => b.spec!.run - a.spec!.run)
       .slice(0, RECENT_RUNS);
-    return toSpecStatus(status, runs.map(toStatusResponse));
+    return toSpecStatus(status, { recentRuns: runs.map(toStatusResponse) });
   }
 
   listSpecs(caller: Identity): ListSpecsResponse {
@@ -74,7 +74,7 @@ export class SpecService {
 
   async deleteSpec(caller: Identity, name: string): Promise<DeleteSpecResponse> {
     this.visible(caller, "stop", name);
-    return { spec: toSpecStatus(await this.specs.delete(name)) };
+    return { spec: toSpecStatus(await this.specs.delete(name), { recentRuns: [] }) };
   }
 
   /** The source an Apply of this name runs under: the caller's for a new name; the existing one, if the caller may change it. */

@@ -5,13 +5,17 @@ import { manifestText } from "../specs/manifest.js";
 import type { SpecStatus } from "../specs/spec-runner.js";
 import { toTimestamp } from "./job-service.js";
 
-export function toSpecStatus(status: SpecStatus, recentRuns: QueryStatusResponse[] = []): WireSpecStatus {
+/**
+ * With detail (GetSpec): the manifest and the recent runs. Without (ListSpecs):
+ * neither, so a list of every spec stays small whatever their arguments.
+ */
+export function toSpecStatus(status: SpecStatus, detail?: { recentRuns: QueryStatusResponse[] }): WireSpecStatus {
   const end = status.lastEnd;
   return {
     name: status.name,
     owner: status.owner,
     source: status.source.kind === "api" ? "api" : `file:${status.source.path}`,
-    manifest: manifestText(status.spec),
+    manifest: detail ? manifestText(status.spec) : "",
     labels: status.spec.labels,
     phase: status.phase,
     ready: status.ready,
@@ -29,6 +33,6 @@ export function toSpecStatus(status: SpecStatus, recentRuns: QueryStatusResponse
     message: status.message ?? "",
     creationTime: toTimestamp(status.createdAt),
     restartPolicy: status.spec.restartPolicy,
-    recentRuns,
+    recentRuns: detail?.recentRuns ?? [],
   };
 }

@@ -17,6 +17,14 @@ export interface AgentMetrics {
   hooks: MetricsHooks;
   /** Once the manager exists: jobs by state, per-job series, the cgroup mode. */
   attach(jobs: JobManager, info: { cgroupMode: string }): void;
+  /** Once the job specs are loaded: which there are, and whether each one's job runs. */
+  attachSpecs(specs: () => readonly SpecReadiness[]): void;
+}
+
+/** What the spec metrics read of each job spec (agent/specs' SpecStatus has it). */
+export interface SpecReadiness {
+  name: string;
+  ready: boolean;
 }
 
 // Records keyed by every state and reason: the compiler says when lifecycle.ts gains one.
@@ -80,6 +88,28 @@ export function createAgentMetrics(): AgentMetrics {
   });
 
   let snapshot: JobSnapshot | undefined;
+  let specs: () => readonly SpecReadiness[] = () => [];
+  // Per spec, from 0 as soon as the spec exists (so rate() sees its first restart); gone with the spec.
+  const counted = new Set<string>();
+  const specRestarts = new Counter({
+    name: "jobworker_spec_restarts_total", help: "Runs of a job spec started again by its restart policy since the agent started.",
+    labelNames: ["spec"], registers,
+    collect() {
+      const names = new Set(specs().map((spec) => spec.name));
+      for (const name of names) this.inc({ spec: name }, 0);
+      for (const name of counted) if (!names.has(name)) this.remove({ spec: name });
+      counted.clear();
+      for (const name of names) counted.add(name);
+    },
+  });
+  new Gauge({
+    name: "jobworker_spec_ready", help: "1 while the job spec's job runs, else 0 (starting, backing off, completed, failed).",
+    labelNames: ["spec"], registers,
+    collect() {
+      this.reset();
+      for (const spec of specs()) this.set({ spec: spec.name }, spec.ready ? 1 : 0);
+    },
+  });
   scrapeTimeMetric(registry, "jobworker_jobs", "Jobs the agent keeps (running and not yet garbage-collected), by state.", false, ["state"], () => snapshot, (samples) => {
     const counts = new Map(Object.keys(STATES).map((state) => [state, 0]));
     for (const { record } of samples) counts.set(record.state, (counts.get(record.state) ?? 0) + 1);
@@ -107,11 +137,18 @@ export function createAgentMetrics(): AgentMetrics {
     },
     loginThrottled: (reason) => loginsThrottled.inc({ reason }),
     loginPasswordChecked: () => passwordChecks.inc(),
+    specRestarted: (spec) => {
+      specRestarts.inc({ spec });
+      counted.add(spec);
+    },
   };
 
   return {
     registry,
     hooks,
+    attachSpecs(list) {
+      specs = list;
+    },
     attach(jobs, info) {
       snapshot = new JobSnapshot(jobs);
       cgroupMode.reset();

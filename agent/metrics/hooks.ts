@@ -28,6 +28,8 @@ export interface MetricsHooks {
   loginThrottled(reason: "user" | "pair" | "client" | "queue" | "clientQueue"): void;
   /** A login's password was checked (one scrypt derivation). */
   loginPasswordChecked(): void;
+  /** A job spec's run was started again by its restart policy. */
+  specRestarted(spec: string): void;
 }
 
 export type ConnectionRefusal = "max_connections" | "max_unauthenticated_per_address";
@@ -50,4 +52,5 @@ export const NO_METRICS: MetricsHooks = {
   connectionsOpen: nothing,
   loginThrottled: nothing,
   loginPasswordChecked: nothing,
+  specRestarted: nothing,
 };

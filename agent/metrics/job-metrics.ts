@@ -1,4 +1,5 @@
-// Per-job series, labelled job_id and owner, named after cAdvisor's
+// Per-job series, labelled job_id, owner and spec (the job spec a run is of;
+// empty for a job from Start), named after cAdvisor's
 // container_* metrics where they match, computed at scrape time from
 // JobSnapshot.
 //
@@ -80,7 +81,7 @@ const IO_SERIES: { name: string; help: string; value: (d: CgroupStats["io"][numb
 
 export function registerJobMetrics(registry: Registry, snapshot: () => JobSnapshot | undefined): void {
   for (const series of JOB_SERIES) {
-    scrapeTimeMetric(registry, series.name, series.help, series.counter ?? false, ["job_id", "owner"], snapshot, function* (samples) {
+    scrapeTimeMetric(registry, series.name, series.help, series.counter ?? false, ["job_id", "owner", "spec"], snapshot, function* (samples) {
       for (const { record, stats } of samples) {
         const value = stats ? series.live?.(stats, record.limits) : record.usage && series.final?.(record.usage);
         if (value !== undefined) yield [jobLabels(record), value];
@@ -88,7 +89,7 @@ export function registerJobMetrics(registry: Registry, snapshot: () => JobSnapsh
     });
   }
   for (const series of IO_SERIES) {
-    scrapeTimeMetric(registry, series.name, series.help, true, ["job_id", "owner", "device"], snapshot, function* (samples) {
+    scrapeTimeMetric(registry, series.name, series.help, true, ["job_id", "owner", "spec", "device"], snapshot, function* (samples) {
       for (const { record, stats } of samples) {
         for (const device of stats?.io ?? []) yield [{ ...jobLabels(record), device: device.device }, series.value(device)];
       }
@@ -96,7 +97,7 @@ export function registerJobMetrics(registry: Registry, snapshot: () => JobSnapsh
   }
 }
 
-const jobLabels = (record: JobSample["record"]): Labels => ({ job_id: record.id, owner: record.owner });
+const jobLabels = (record: JobSample["record"]): Labels => ({ job_id: record.id, owner: record.owner, spec: record.spec?.name ?? "" });
 
 /**
  * A metric whose series are rebuilt on every scrape from the snapshot, so a

@@ -118,8 +118,9 @@ export class Reconciler {
       }
       this.files.set(path, names);
     }
+    // Not awaited: a run's grace period must not hold up the rest of the directory.
     for (const runner of [...this.runners.values()]) {
-      if (runner.source.kind === "file" && !claims.has(runner.name)) await this.remove(runner);
+      if (runner.source.kind === "file" && !claims.has(runner.name)) void this.remove(runner).catch((err) => this.options.logger?.error({ spec: runner.name, err }, "removing a job spec failed"));
     }
     for (const path of [...this.files.keys()]) if (!scan.has(path)) this.files.delete(path);
     if (!this.scanned) await this.dropUnclaimed();
@@ -169,7 +170,7 @@ export class Reconciler {
     if (runner) {
       runner.moveTo(source); // the same name, moved to another file: the same spec
       runner.setProblem(undefined);
-      await runner.update(spec);
+      void runner.update(spec); // decided at once; a replaced run stops in its own time
       return;
     }
     const saved = this.unclaimed.get(spec.name);
@@ -194,7 +195,8 @@ export class Reconciler {
   private async remove(runner: SpecRunner): Promise<void> {
     this.runners.delete(runner.name);
     await runner.delete();
-    await this.options.store.remove(runner.name);
+    // The name may have come back meanwhile (a new file, an Apply): its state is the new spec's.
+    if (!this.runners.has(runner.name)) await this.options.store.remove(runner.name);
   }
 
   /** File specs saved by an earlier agent whose files are gone: their runs stop, their states go. */
@@ -203,8 +205,8 @@ export class Reconciler {
     this.unclaimed = new Map();
     for (const name of gone.keys()) {
       const running = this.options.jobs().filter((job) => job.spec?.name === name && !isFinal(job.state));
-      await Promise.all(running.map((job) => this.options.ctx.jobs.stop(job.id, undefined, { message: `its spec ${name}'s manifest file is gone` }).catch(() => {})));
-      await this.options.store.remove(name);
+      for (const job of running) void this.options.ctx.jobs.stop(job.id, undefined, { message: `its spec ${name}'s manifest file is gone` }).catch(() => {});
+      if (!this.runners.has(name)) await this.options.store.remove(name);
     }
   }
 

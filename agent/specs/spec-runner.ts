@@ -126,18 +126,24 @@ export class SpecRunner {
     });
   }
 
-  /** A new version of the spec (or the same again): replaces the run, or starts one if none runs nor is due. */
+  /**
+   * A new version of the spec (or the same again): replaces the run, or starts
+   * one if none runs nor is due. Resolves with what it does as soon as that is
+   * decided, not once a replaced run has stopped (its grace period).
+   */
   update(spec: JobSpec): Promise<"configured" | "unchanged" | "started"> {
-    return this.serial(async () => {
-      const hash = specHash(spec);
-      if (hash !== this.state.hash) {
-        this.spec = spec;
-        await this.replace(hash, this.current && { id: this.current.id });
-        return "configured";
-      }
-      if (this.current || this.timer) return "unchanged";
-      await this.startRun(false); // ended for good (Completed, Stopped...): applying it again runs it again
-      return "started";
+    return new Promise((decided) => {
+      void this.serial(async () => {
+        const hash = specHash(spec);
+        if (hash !== this.state.hash) {
+          this.spec = spec;
+          decided("configured");
+          return this.replace(hash, this.current && { id: this.current.id });
+        }
+        if (this.current || this.timer) return decided("unchanged");
+        decided("started"); // ended for good (Completed, Stopped...): applying it again runs it again
+        await this.startRun(false);
+      }).catch((err) => this.ctx.logger?.error({ spec: this.name, err }, "updating a job spec failed"));
     });
   }
 
@@ -172,7 +178,7 @@ export class SpecRunner {
 
   /** Shown in the status until the next good version (an invalid manifest file: the running job stays). */
   setProblem(message: string | undefined): void {
-    this.message = message;
+    this.message = message === undefined ? undefined : bounded(message);
   }
 
   private serial<T>(step: () => Promise<T>): Promise<T> {
@@ -215,7 +221,7 @@ export class SpecRunner {
       });
     } catch (err) {
       // Not a run: nothing started. Tried again with the back-off, whatever the policy.
-      this.message = `the start was refused: ${(err as Error).message}`;
+      this.message = bounded(`the start was refused: ${(err as Error).message}`);
       this.ctx.logger?.warn({ spec: this.name, err }, "starting a run of a job spec was refused; trying again after the back-off");
       this.backOff(0);
       await this.save();
@@ -287,6 +293,13 @@ export class SpecRunner {
   private save(): Promise<void> {
     return this.ctx.save(this.state).catch((err) => this.ctx.logger?.error({ spec: this.name, err }, "saving a job spec's state failed"));
   }
+}
+
+/** A status message is for people, and rides in every ListSpecs entry: at most MAX_MESSAGE characters. */
+const MAX_MESSAGE = 4096;
+
+function bounded(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 15)} ... (truncated)`;
 }
 
 function toLastEnd(record: JobRecord): LastEnd {

@@ -100,7 +100,8 @@ describe("declarative jobs (e2e)", function () {
       // The watch, not the periodic re-list (5 s), started it.
       expect(ms(job!.startTime) - written, "ms from the file to its job").to.be.lessThan(1000);
       expect(status).to.include({ source: `file:${path}`, owner: "system:manifests", phase: "Running", runs: 1, restarts: 0 });
-      expect(status.manifest).to.include("command: /bin/sleep").and.include("restartPolicy: Always");
+      expect(status.manifest, "ListSpecs leaves the manifest out").to.equal("");
+      expect((await spec(admin, "web")).manifest, "GetSpec has it, defaults written out").to.include("command: /bin/sleep").and.include("restartPolicy: Always");
     });
 
     it("replaces the job when the file changes: the old run is stopped, run 2 runs the new version", async () => {
@@ -237,7 +238,15 @@ describe("declarative jobs (e2e)", function () {
       expect(prevented.lastEnd).to.include({ reason: "Error", exitCode: 3 });
       const fails = await spec(alice, "fails");
       expect(["CrashLoopBackOff", "Running", "Starting"]).to.include(fails.phase);
+      const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+      const restarts = Number(/^jobworker_spec_restarts_total\{spec="fails"\} (\d+)$/m.exec(metrics)?.[1]);
+      expect(restarts, "jobworker_spec_restarts_total of fails").to.be.at.least(2);
+      expect(metrics).to.match(/^jobworker_spec_restarts_total\{spec="succeeds"\} 0$/m);
+      expect(metrics).to.match(/^jobworker_spec_ready\{spec="succeeds"\} 0$/m);
+      expect(metrics).to.match(/^jobworker_spec_ready\{spec="svc"\} 1$/m);
       for (const name of ["fails", "succeeds", "prevented"]) await call(alice, "DeleteSpec", { name });
+      const after = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+      expect(after, "a deleted spec's series go").to.not.match(/spec="(fails|succeeds|prevented)"/);
     });
 
     it("Never runs once; applying the same spec again runs it again", async () => {
