@@ -5,11 +5,13 @@
 import { InvalidArgumentError } from "commander";
 import type { QueryStatusResponse__Output } from "../proto/generated/workerservice/QueryStatusResponse.js";
 
-/** Selectable fields; status and reason compare case-insensitively (they are fixed words), owner exactly. */
+/** Selectable fields; status and reason compare case-insensitively (they are fixed words), owner and spec exactly. */
 const FIELDS = {
   status: (job: QueryStatusResponse__Output) => job.JobStatus,
   owner: (job: QueryStatusResponse__Output) => job.owner,
   reason: (job: QueryStatusResponse__Output) => job.reason,
+  /** The job spec a job is a run of ("" for a job from start). */
+  spec: (job: QueryStatusResponse__Output) => job.specName,
 } as const;
 type Field = keyof typeof FIELDS;
 const CASE_INSENSITIVE: ReadonlySet<Field> = new Set(["status", "reason"]);

@@ -44,6 +44,7 @@ export function formatDescription(job: QueryStatusResponse__Output, now: Date): 
     ["ID", job.id],
     ["Command", commandLine(job.commandName, job.arguments)],
     ["Owner", orDash(printable(job.owner))],
+    ...(job.specName ? [["Spec", `${printable(job.specName)} (run ${job.specRun})`] as [string, string]] : []),
     ["User", `${job.uid}:${job.gid}`],
     ["Status", job.JobStatus],
     ["Reason", orDash(printable(job.reason))],

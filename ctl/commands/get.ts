@@ -17,7 +17,7 @@ interface GetOptions {
   selector?: Requirement[];
 }
 
-const SELECTOR_HELP = "filter on status, owner and reason: KEY=VALUE, KEY!=VALUE, KEY in (A,B), comma-separated (all must hold)";
+const SELECTOR_HELP = "filter on status, owner, reason and spec: KEY=VALUE, KEY!=VALUE, KEY in (A,B), comma-separated (all must hold)";
 
 function jobListOptions(command: Command): Command {
   return command
@@ -31,6 +31,7 @@ Examples:
   jobctl ${verb} -o wide                                   # adds PID, EXIT, SIGNAL and the CPU and memory limits
   jobctl ${verb} -l status=RUNNING,owner=alice
   jobctl ${verb} -l 'reason in (Error,OOMKilled)' -o json
+  jobctl ${verb} -l spec=web                               # the runs of job spec web
   jobctl ${verb} -o name | xargs -n1 jobctl stop             # ids, one a line
   jobctl --context viewer ${verb}
 
@@ -39,7 +40,7 @@ what your role shows: users see their own jobs, admins and readonly viewers all.
 
 export function registerGet(program: Command): void {
   jobListOptions(program.command("get"))
-    .description("list jobs or job specs: a table, or -o wide|json|yaml|name; -l filters jobs by status, owner or reason")
+    .description("list jobs or job specs: a table, or -o wide|json|yaml|name; -l filters jobs by status, owner, reason or spec")
     .addArgument(new Argument("<resource>", "what to list").choices(["jobs", "job", "specs", "spec"]))
     .addHelpText("after", `${EXAMPLES("get jobs")}
 

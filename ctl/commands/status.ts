@@ -34,6 +34,7 @@ export function formatStatus(status: QueryStatusResponse__Output, now: Date): st
     ["ID", status.id],
     ["Command", commandLine(status.commandName, status.arguments)],
     ["Owner", orDash(printable(status.owner))],
+    ...(status.specName ? [["Spec", `${printable(status.specName)} (run ${status.specRun})`] as [string, string]] : []),
     ["Status", status.JobStatus],
     ["Reason", orDash(printable(status.reason))],
     ["Exit Code", status.exitCode < 0 ? "-" : String(status.exitCode)],

@@ -94,6 +94,13 @@ describe("jobctl job spec verbs end to end (real agent)", function () {
     expect((await jobctl("bob", ["get", "specs", "-o", "name"])).stdout, "bob sees none of alice's").to.equal("");
   });
 
+  it("a run is an ordinary job: status and describe job name its spec and run, get jobs -l spec= selects the runs", async () => {
+    const id = (await jobctl("alice", ["get", "jobs", "-l", "spec=web", "-o", "name"])).stdout.trim();
+    expect(id).to.match(/^[0-9a-f-]{36}$/);
+    expect((await jobctl("alice", ["status", id])).stdout).to.match(/^Spec: +web \(run 1\)$/m);
+    expect((await jobctl("alice", ["describe", "job", id])).stdout).to.match(/^Spec: +web \(run 1\)$/m);
+  });
+
   it("logs spec/NAME prints the current (or last) run's output, --previous the run before it", async () => {
     await eventually("twice completed", async () => /^twice +0\/1 +1 +Completed /m.test((await jobctl("alice", ["get", "specs"])).stdout));
     const current = await jobctl("alice", ["logs", "spec/twice"]);
