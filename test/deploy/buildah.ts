@@ -97,26 +97,28 @@ export async function imageConfig(store: Store, image: string): Promise<ImageCon
   return { entrypoint: Entrypoint, cmd: Cmd, workingDir: WorkingDir };
 }
 
-/**
- * Runs argv in a fresh container of the image, as `docker run` would with the
- * given arguments: the image's entrypoint, then args (which replace its CMD).
- * `buildah run` does not apply the entrypoint itself, so it is read from the image.
- */
-export async function runImage(store: Store, image: string, args: string[], volumes: string[] = []): Promise<Ran> {
-  const { entrypoint } = await imageConfig(store, image);
-  const container = (await runOk("buildah", ["from", "--pull=never", image], { env: store.env })).stdout.trim();
-  try {
-    return await run("buildah", ["run", "--isolation", "chroot", ...volumes.flatMap((v) => ["-v", v]), container, "--", ...entrypoint, ...args], { env: store.env });
-  } finally {
-    await run("buildah", ["rm", container], { env: store.env });
-  }
+export interface Container {
+  /** The container's root filesystem, mounted on the host for inspection. */
+  root: string;
+  /**
+   * Runs as `docker run IMAGE args...` would: the image's entrypoint, then args
+   * (which replace its CMD); `buildah run` does not apply the entrypoint itself.
+   */
+  run(args: string[], volumes?: string[]): Promise<Ran>;
+  remove(): Promise<void>;
 }
 
-/** The image's root filesystem, mounted read-write on the host for inspection, until unmount(). */
-export async function mountImage(store: Store, image: string): Promise<{ root: string; unmount: () => Promise<void> }> {
-  const container = (await runOk("buildah", ["from", "--pull=never", image], { env: store.env })).stdout.trim();
-  const root = (await runOk("buildah", ["mount", container], { env: store.env })).stdout.trim();
-  return { root, unmount: async () => void (await run("buildah", ["rm", container], { env: store.env })) };
+/** A working container of the image (`buildah from`); its runs change nothing in the image. */
+export async function openContainer(store: Store, image: string): Promise<Container> {
+  const { entrypoint } = await imageConfig(store, image);
+  const name = (await runOk("buildah", ["from", "--pull=never", image], { env: store.env })).stdout.trim();
+  const root = (await runOk("buildah", ["mount", name], { env: store.env })).stdout.trim();
+  return {
+    root,
+    run: (args, volumes = []) =>
+      run("buildah", ["run", "--isolation", "chroot", ...volumes.flatMap((v) => ["-v", v]), name, "--", ...entrypoint, ...args], { env: store.env }),
+    remove: async () => void (await run("buildah", ["rm", name], { env: store.env })),
+  };
 }
 
 /** Bytes of the files in a directory tree (du's apparent size, hard links once). */

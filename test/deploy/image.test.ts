@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { imageConfig, mountImage, npmAccessMounts, privateStore, requireTool, runImage, runOk, treeBytes, type Store } from "./buildah.js";
+import { imageConfig, npmAccessMounts, openContainer, privateStore, requireTool, runOk, treeBytes, type Container, type Store } from "./buildah.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BASE = "localhost/jobworker-test-base:node20-bookworm";
@@ -35,6 +35,7 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"))
 
 describe("deploy/Dockerfile: the image, built with buildah and smoke-tested", function () {
   let store: Store;
+  let agent: Container;
   const { agentYaml, image } = daemonSet();
 
   before(async function () {
@@ -49,10 +50,12 @@ describe("deploy/Dockerfile: the image, built with buildah and smoke-tested", fu
     const build = ["build", "--isolation", "chroot", "--pull=never", "--build-arg", `BASE=${BASE}`, ...(await npmAccessMounts(store.dir))];
     await runOk("buildah", [...build, "-f", "deploy/Dockerfile", "-t", image, "."], { env: store.env, cwd: ROOT });
     console.log(`      cold cache: base image ${((t1 - t0) / 1000).toFixed(0)} s, deploy/Dockerfile ${((Date.now() - t1) / 1000).toFixed(0)} s`);
+    agent = await openContainer(store, image);
   });
 
   after(async function () {
     this.timeout(5 * 60_000);
+    await agent?.remove();
     await store?.remove();
   });
 
@@ -61,7 +64,7 @@ describe("deploy/Dockerfile: the image, built with buildah and smoke-tested", fu
   });
 
   it("`--version` of the image's agent prints package.json's version", async function () {
-    const ran = await runImage(store, image, ["--version"]);
+    const ran = await agent.run(["--version"]);
     expect(ran.status, ran.stderr).to.equal(0);
     expect(ran.stdout.trim()).to.equal(packageJson.version);
   });
@@ -71,7 +74,7 @@ describe("deploy/Dockerfile: the image, built with buildah and smoke-tested", fu
     expect(cmd).to.deep.equal(["--config", "/etc/jobworker/agent.yaml"]);
     const file = join(store.dir, "agent.yaml");
     writeFileSync(file, agentYaml);
-    const ran = await runImage(store, image, [...cmd, "--validate"], [`${file}:/etc/jobworker/agent.yaml:ro`]);
+    const ran = await agent.run([...cmd, "--validate"], [`${file}:/etc/jobworker/agent.yaml:ro`]);
     expect(ran.status, ran.stderr).to.equal(0);
     expect(ran.stdout.trim()).to.equal("/etc/jobworker/agent.yaml: valid");
   });
@@ -80,7 +83,7 @@ describe("deploy/Dockerfile: the image, built with buildah and smoke-tested", fu
     const file = join(store.dir, "agent-invalid.yaml");
     const text = `${agentYaml.trimEnd()}\nnotASetting: true\n`;
     writeFileSync(file, text);
-    const ran = await runImage(store, image, ["--config", "/etc/jobworker/agent.yaml", "--validate"], [`${file}:/etc/jobworker/agent.yaml:ro`]);
+    const ran = await agent.run(["--config", "/etc/jobworker/agent.yaml", "--validate"], [`${file}:/etc/jobworker/agent.yaml:ro`]);
     expect(ran.status).to.equal(2);
     expect(ran.stderr).to.include(`line ${text.trimEnd().split("\n").length}: /notASetting: unknown key`);
   });
@@ -89,31 +92,25 @@ describe("deploy/Dockerfile: the image, built with buildah and smoke-tested", fu
     const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
     const devOnly = Object.entries(lock.packages).filter(([, p]) => p.dev).map(([path]) => path);
     expect(devOnly, "the lock marks devDependencies").to.include.members(["node_modules/mocha", "node_modules/typescript", "node_modules/esbuild"]);
-    const { root, unmount } = await mountImage(store, image);
-    try {
-      const app = join(root, "opt/jobworker");
-      expect(devOnly.filter((path) => existsSync(join(app, path, "package.json"))), "dev-only packages in the image").to.deep.equal([]);
-      const runtime = Object.keys(packageJson.dependencies);
-      expect(runtime.filter((name) => !existsSync(join(app, "node_modules", name, "package.json"))), "missing runtime dependencies").to.deep.equal([]);
-      const helpers = ["jobworker-monitor", "jobworker-lock", "jobworker-pidwatch", "jobworker-launcher"];
-      expect(helpers.filter((h) => !existsSync(join(app, "dist/bin", h))), "missing C helpers").to.deep.equal([]);
-      const absent = ["opt/jobworker/test", "opt/jobworker/bench", "opt/jobworker/dist/test", "opt/jobworker/dist/bench", "opt/jobworker/.git", "opt/jobworker/agent", "src", "usr/bin/gcc", "usr/bin/cc", "root/.npmrc", "run/host-npm-ca.crt"];
-      expect(absent.filter((path) => existsSync(join(root, path))), "present but should not be").to.deep.equal([]);
-    } finally {
-      await unmount();
-    }
+    const root = agent.root;
+    const app = join(root, "opt/jobworker");
+    expect(devOnly.filter((path) => existsSync(join(app, path, "package.json"))), "dev-only packages in the image").to.deep.equal([]);
+    const runtime = Object.keys(packageJson.dependencies);
+    expect(runtime.filter((name) => !existsSync(join(app, "node_modules", name, "package.json"))), "missing runtime dependencies").to.deep.equal([]);
+    const helpers = ["jobworker-monitor", "jobworker-lock", "jobworker-pidwatch", "jobworker-launcher"];
+    expect(helpers.filter((h) => !existsSync(join(app, "dist/bin", h))), "missing C helpers").to.deep.equal([]);
+    const absent = ["opt/jobworker/test", "opt/jobworker/bench", "opt/jobworker/dist/test", "opt/jobworker/dist/bench", "opt/jobworker/.git", "opt/jobworker/agent", "src", "usr/bin/gcc", "usr/bin/cc", "root/.npmrc", "run/host-npm-ca.crt"];
+    expect(absent.filter((path) => existsSync(join(root, path))), "present but should not be").to.deep.equal([]);
   });
 
   it("adds at most 64 MiB to its base", async function () {
-    const base = await mountImage(store, BASE);
-    const built = await mountImage(store, image);
+    const base = await openContainer(store, BASE);
     try {
-      const [baseBytes, imageBytes] = [await treeBytes(base.root), await treeBytes(built.root)];
+      const [baseBytes, imageBytes] = [await treeBytes(base.root), await treeBytes(agent.root)];
       console.log(`      image ${(imageBytes / MiB).toFixed(0)} MiB unpacked: base ${(baseBytes / MiB).toFixed(0)} MiB + ${((imageBytes - baseBytes) / MiB).toFixed(1)} MiB`);
       expect(imageBytes - baseBytes).to.be.at.most(64 * MiB);
     } finally {
-      await base.unmount();
-      await built.unmount();
+      await base.remove();
     }
   });
 });
