@@ -10,6 +10,11 @@ import { passPreEncoded } from "./api/pre-encoded.js";
 import { sendFramesUncopied } from "./api/output-frames.js";
 import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
+import { SpecService } from "./api/spec-service.js";
+import { checkSpec } from "./api/spec-check.js";
+import { resolveLimits } from "./api/resource-limits.js";
+import { startDeclarativeJobs } from "./specs/declarative-jobs.js";
+import { defaultOwnerShare } from "./jobs/owner-share.js";
 import { createGrpcServer } from "./api/grpc-server.js";
 import { authServiceHandlers } from "./api/auth-adapter.js";
 import { RpcContext } from "./api/rpc.js";
@@ -89,6 +94,20 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     runAsUser: runAs.description,
   });
 
+  const declarative = await startDeclarativeJobs({
+    stateDir: settings.stateDir,
+    manifestDir: settings.jobs.manifestDir,
+    jobs,
+    limitsFor: (requested) => resolveLimits(requested, settings.jobs.defaultLimits, settings.jobs.maxLimits),
+    check: (spec) => checkSpec(spec, settings),
+    restarted: () => {},
+    logger,
+  });
+  const specService = new SpecService(declarative.reconciler, () => jobs.list(), settings.roles, {
+    maxSpecs: settings.jobs.maxConcurrentJobs,
+    maxSpecsPerOwner: settings.jobs.maxConcurrentJobsPerOwner ?? defaultOwnerShare(settings.jobs.maxConcurrentJobs),
+  });
+
   const { users, tokens } = await authentication(settings, logger);
   const throttle = new LoginThrottle(settings.auth.loginThrottle);
   const hashing = new HashQueue(settings.auth.hashing);
@@ -98,7 +117,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   const rejected = (method: string, reason: string) => rpc.refused(method, reason);
   if (!sendFramesUncopied()) logger.warn("@grpc/grpc-js has no BaseServerInterceptingCall.serializeMessage any more: GetOutput copies each message once more");
   const workerDefinition = passPreEncoded(workerservice().WorkerService.service);
-  server.addService(...strictService(workerDefinition, workerServiceHandlers(service, rpc, metrics.hooks), workerserviceTypes(), rejected));
+  server.addService(...strictService(workerDefinition, workerServiceHandlers(service, specService, rpc, metrics.hooks), workerserviceTypes(), rejected));
   server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), authserviceTypes(), rejected));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
@@ -123,6 +142,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
         credentials.rotate(material);
       }
       service.setRoles(next.roles);
+      specService.setRoles(next.roles);
       // Development users stay only while nothing else is configured.
       // Trust (see login-throttle.ts) was earned with the old entry: it ends for users whose entry changed or went.
       if (next.auth.users.length > 0 || next.tls) throttle.forget(users.set(next.auth.users));
@@ -137,6 +157,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     },
     async close() {
       ready = false;
+      declarative.close(); // no restarts of what the shutdown stops
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       if (settings.stopJobsOnShutdown) await jobs.shutdown(settings.shutdownGracePeriodMs);
       else await jobs.close();

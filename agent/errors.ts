@@ -40,6 +40,11 @@ export class ResourceExhaustedError extends JobworkerError {
   }
 }
 
+/** The name is taken (a job spec of another owner). */
+export class AlreadyExistsError extends JobworkerError {
+  readonly code = "ALREADY_EXISTS";
+}
+
 /** The host cannot do what was asked (e.g. limits without a usable cgroup v2). */
 export class FailedPreconditionError extends JobworkerError {
   readonly code = "FAILED_PRECONDITION";

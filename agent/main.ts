@@ -13,6 +13,8 @@ import { applyDocument, toDocument } from "./config/document.js";
 import { ConfigFileError, loadConfigFile } from "./config/load.js";
 import { defaultSettings, type AgentSettings } from "./config/settings.js";
 import { hashPassword } from "./auth/passwords.js";
+import { readFileSync } from "node:fs";
+import { isJobManifestFile, parseManifests } from "./specs/manifest.js";
 import { packageVersion } from "../common/version.js";
 
 /** Exit code for a configuration that does not validate (and other usage errors). */
@@ -114,6 +116,7 @@ function applyFlags(s: AgentSettings): AgentSettings {
 async function main(): Promise<void> {
   if (flags.hashPassword) return printPasswordHash();
   if (flags.validate && !flags.config) program.error("error: --validate needs --config FILE (or JOBAGENT_CONFIG)", { exitCode: EXIT_CONFIG });
+  if (flags.validate && (await isJobManifestFile(flags.config!))) return validateJobManifest(flags.config!);
   let settings: AgentSettings;
   try {
     settings = await effectiveSettings();
@@ -131,6 +134,18 @@ async function main(): Promise<void> {
     return;
   }
   await serve(settings);
+}
+
+/** --validate of a job spec file (kind: Job) instead of an AgentConfig: what the manifest directory and Apply would accept. */
+function validateJobManifest(path: string): void {
+  try {
+    const specs = parseManifests(path, readFileSync(path, "utf8"));
+    process.stdout.write(`${path}: valid (${specs.map((spec) => `job spec ${spec.name}`).join(", ")})\n`);
+  } catch (err) {
+    if (!(err instanceof ConfigFileError)) throw err;
+    process.stderr.write(`jobagent: invalid job spec ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
 }
 
 /** One line from stdin (without its newline), hashed: for users declared in the configuration. */

@@ -13,4 +13,6 @@ export const REQUEST_LIMITS = Object.freeze({
   maxTotalArgvBytes: 256 * 1024,
   /** Longest grace period a start or stop may ask for: one hour. */
   maxGracePeriodMs: 3600_000,
+  /** One Apply's manifest text (one or more job specs); a manifest file is held to the same. */
+  maxManifestBytes: 1024 * 1024,
 });

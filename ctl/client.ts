@@ -21,6 +21,10 @@ import type { StopRequest } from "../proto/generated/workerservice/StopRequest.j
 import type { StopResponse__Output } from "../proto/generated/workerservice/StopResponse.js";
 import type { TopResponse__Output } from "../proto/generated/workerservice/TopResponse.js";
 import type { WorkerServiceClient } from "../proto/generated/workerservice/WorkerService.js";
+import type { ApplyResponse__Output } from "../proto/generated/workerservice/ApplyResponse.js";
+import type { DeleteSpecResponse__Output } from "../proto/generated/workerservice/DeleteSpecResponse.js";
+import type { ListSpecsResponse__Output } from "../proto/generated/workerservice/ListSpecsResponse.js";
+import type { SpecStatus__Output } from "../proto/generated/workerservice/SpecStatus.js";
 import type { JobctlContext, TlsFiles } from "./config.js";
 import { UNARY_TIMEOUT_MS } from "./deadlines.js";
 import { ConfigError, toRpcError } from "./errors.js";
@@ -35,6 +39,12 @@ export interface WorkerApi {
   list(request: ListRequest): Promise<ListResponse__Output>;
   agentInfo(): Promise<AgentInfoResponse__Output>;
   top(): Promise<TopResponse__Output>;
+  /** Job specs: source names the manifest (a file) in the agent's error messages. */
+  apply(manifest: string, source: string): Promise<ApplyResponse__Output>;
+  getSpec(name: string): Promise<SpecStatus__Output>;
+  listSpecs(): Promise<ListSpecsResponse__Output>;
+  /** Resolves once the spec's run has stopped: timeoutMs must cover its grace period. */
+  deleteSpec(name: string, timeoutMs: number): Promise<DeleteSpecResponse__Output>;
   /**
    * The job's output chunks, raw bytes; no deadline (following lasts as long
    * as the job). Aborting `signal` cancels the stream: the iteration then ends
@@ -69,6 +79,10 @@ export function connect(context: JobctlContext, files: TlsFiles): WorkerApi {
     list: (request) => unary((req, opts, cb) => client.List(req, opts, cb), request),
     agentInfo: () => unary((req, opts, cb) => client.AgentInfo(req, opts, cb), {}),
     top: () => unary((req, opts, cb) => client.Top(req, opts, cb), {}),
+    apply: (manifest, source) => unary((req, opts, cb) => client.Apply(req, opts, cb), { manifest, source }),
+    getSpec: (name) => unary((req, opts, cb) => client.GetSpec(req, opts, cb), { name }),
+    listSpecs: () => unary((req, opts, cb) => client.ListSpecs(req, opts, cb), {}),
+    deleteSpec: (name, timeoutMs) => unary((req, opts, cb) => client.DeleteSpec(req, opts, cb), { name }, timeoutMs),
     async *output(request, signal) {
       const call = client.GetOutput(request);
       const cancel = () => call.cancel();

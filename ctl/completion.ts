@@ -2,7 +2,8 @@
 // program itself, so a new verb or flag is completed without anyone editing a
 // script. Names that live elsewhere are asked of jobctl at completion time,
 // with the --config and --context already typed: contexts from
-// `jobctl config get-contexts -o name`, job ids from `jobctl get jobs -o name`.
+// `jobctl config get-contexts -o name`, job ids from `jobctl get jobs -o name`,
+// spec names from `jobctl get specs -o name`.
 // The logic that picks candidates is one shell function both shells run.
 import type { Command } from "commander";
 
@@ -45,21 +46,29 @@ function lookup(name: string, verbs: VerbSpec[], words: (verb: VerbSpec) => stri
 function commonFunctions(program: Command): string {
   const verbs = program.commands.map(specOf);
   const config = verbs.find((verb) => verb.names[0] === "config")!;
-  // One list for every verb: no flag takes a value in one verb and none in another.
-  const allValued = [...new Set([...specOf(program).valued, ...verbs.flatMap((verb) => [...verb.valued, ...verb.subverbs.flatMap((sub) => sub.valued)])])];
+  // Per verb, as kubectl's: -f takes a file in apply, and no value in logs (follow).
+  const valuedIn = (verb: VerbSpec) => [...new Set([...verb.valued, ...verb.subverbs.flatMap((sub) => sub.valued)])];
+  const globalValued = specOf(program).valued;
   return `${lookup("_jobctl_flags", verbs, (verb) => verb.flags)}
 ${lookup("_jobctl_config_flags", config.subverbs, (verb) => verb.flags)}
 ${lookup("_jobctl_outputs", [...verbs, ...config.subverbs], (verb) => verb.outputs)}
 # Flags whose next word is their value.
+${lookup("_jobctl_valued", verbs, valuedIn)}
+# Flags whose next word is their value: $2 in verb $1 ("" before the verb).
 _jobctl_takes_value() {
-    case $1 in
-        ${allValued.join("|")}) return 0 ;;
+    case $2 in
+        ${globalValued.join("|")}) return 0 ;;
     esac
-    return 1
+    [[ -n $1 && " $(_jobctl_valued "$1") " == *" $2 "* ]]
 }
 # Names jobctl knows, read with the --config and --context typed so far.
 _jobctl_ask() {
     "$_jobctl_command" "\${_jobctl_globals[@]}" "$@" 2>/dev/null
+}
+# Spec names: get specs -o name prints spec/NAME.
+_jobctl_spec_names() {
+    local name
+    for name in $(_jobctl_ask get specs -o name); do echo "\${name#spec/}"; done
 }
 # Prints the candidates for word $4 after $3, in verb $1 (and subverb $2).
 _jobctl_candidates() {
@@ -68,7 +77,7 @@ _jobctl_candidates() {
         --context) _jobctl_ask config get-contexts -o name; return ;;
         -o|--output) if [[ $verb == config ]]; then _jobctl_outputs "$sub"; else _jobctl_outputs "$verb"; fi; return ;;
     esac
-    _jobctl_takes_value "$prev" && return
+    _jobctl_takes_value "$verb" "$prev" && return
     if [[ $cur == -* ]]; then
         if [[ $verb == config && -n $sub ]]; then _jobctl_config_flags "$sub"; else _jobctl_flags "$verb"; fi
         echo '${GLOBAL_FLAGS.join(" ")}'
@@ -76,9 +85,14 @@ _jobctl_candidates() {
     fi
     case $verb in
         '') echo '${verbs.flatMap((verb) => verb.names).join(" ")}' ;;
-        ${ID_VERBS.join("|")}) _jobctl_ask get jobs -o name ;;
-        get) [[ -z $sub ]] && echo 'jobs' ;;
-        describe) if [[ -z $sub ]]; then echo 'job'; else _jobctl_ask get jobs -o name; fi ;;
+        logs) _jobctl_ask get jobs -o name; _jobctl_ask get specs -o name ;;
+        ${ID_VERBS.filter((verb) => verb !== "logs").join("|")}) _jobctl_ask get jobs -o name ;;
+        get) [[ -z $sub ]] && echo 'jobs specs' ;;
+        describe)
+            if [[ -z $sub ]]; then echo 'job spec'
+            elif [[ $sub == spec* ]]; then _jobctl_spec_names
+            else _jobctl_ask get jobs -o name; fi ;;
+        delete) if [[ -z $sub ]]; then echo 'spec'; else _jobctl_spec_names; fi ;;
         completion) [[ -z $sub ]] && echo 'bash zsh' ;;
         config)
             if [[ -z $sub ]]; then
@@ -105,7 +119,7 @@ const SCAN = `    local verb="" sub="" word i
             --) return 1 ;;
             --config|--context) _jobctl_globals+=("$word" "\${words[i+1]}"); ((i++)) ;;
             --config=*|--context=*) _jobctl_globals+=("$word") ;;
-            -*) _jobctl_takes_value "$word" && ((i++)) ;;
+            -*) _jobctl_takes_value "$verb" "$word" && ((i++)) ;;
             *) if [[ -z $verb ]]; then verb=$word; elif [[ -z $sub ]]; then sub=$word; fi ;;
         esac
     done`;

@@ -14,7 +14,8 @@ import { Status, type StatusCode } from "./grpc-status.js";
  * |      | or malformed job id                        |                                                 |
  * | 3    | authentication or permission failure       | UNAUTHENTICATED, PERMISSION_DENIED              |
  * | 4    | not found                                  | NOT_FOUND                                       |
- * | 5    | refused by the agent's limits or state     | RESOURCE_EXHAUSTED, FAILED_PRECONDITION         |
+ * | 5    | refused by the agent's limits or state     | RESOURCE_EXHAUSTED, FAILED_PRECONDITION,        |
+ * |      |                                            | ALREADY_EXISTS                                  |
  *
  * `jobctl run` ends with the job's own exit code, so its codes overlap these
  * (as docker run's do); the few it makes up are in RunExit below.
@@ -70,6 +71,7 @@ export function exitCodeForStatus(code: StatusCode): ExitCode {
       return ExitCode.NotFound;
     case Status.RESOURCE_EXHAUSTED:
     case Status.FAILED_PRECONDITION:
+    case Status.ALREADY_EXISTS:
       return ExitCode.Refused;
     default:
       return ExitCode.Failure;

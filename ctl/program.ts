@@ -1,6 +1,8 @@
 // The jobctl command line: global options, one verb per file in commands/.
 import { Command } from "commander";
+import { registerApply } from "./commands/apply.js";
 import { registerCompletion } from "./commands/completion.js";
+import { registerDelete } from "./commands/delete.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDescribe } from "./commands/describe.js";
 import { registerGet } from "./commands/get.js";
@@ -37,6 +39,8 @@ Examples:
   jobctl logs -f "$id"
   jobctl get jobs -l status=RUNNING
   jobctl describe job "$id"
+  jobctl apply -f web.yaml                     # a job spec the agent keeps running
+  jobctl get specs
   jobctl --context viewer get jobs
   jobctl login -u alice
   jobctl start sleep -args 60                  # seed 000's form
@@ -48,7 +52,7 @@ Exit codes:
   2  usage error: flags, arguments, config file, malformed job id (or INVALID_ARGUMENT)
   3  authentication or permission failure (UNAUTHENTICATED, PERMISSION_DENIED), a failed login
   4  not found (NOT_FOUND)
-  5  refused by the agent's limits or the job's state (RESOURCE_EXHAUSTED, FAILED_PRECONDITION)
+  5  refused by the agent's limits or the job's state (RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ALREADY_EXISTS)
   jobctl run exits with the job's code: 128+N for signal N, 250 OOM-killed,
   126/127 could not execute / not found, 251 detached (see jobctl run --help).
   Ctrl-C ends logs -f like any command (130 in the shell).`,
@@ -61,6 +65,8 @@ Exit codes:
   registerDescribe(program);
   registerLogs(program);
   registerGet(program);
+  registerApply(program);
+  registerDelete(program);
   registerTop(program);
   registerInfo(program);
   registerVersion(program);

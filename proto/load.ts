@@ -3,17 +3,17 @@
 // the generated types would lie about the shape of messages.
 //
 // The services come from protobufjs JSON descriptors that `npm run gen`
-// writes from the .proto files (scripts/gen-descriptors.mjs), through
-// protoLoader.fromJSON with the same options as loadSync: the same messages,
-// serializers and decoded shapes (test/proto/descriptors.test.ts), without
-// parsing .proto text at every start. Measured on the 2-core dev machine, in
-// fresh processes (5 each): workerservice() took 36-53 ms (median 49) from the
-// .proto, 30-46 ms (median 38) from JSON. Most of what is left is
-// proto-loader building the package definition (descriptors, codegen).
+// writes from the .proto files (scripts/gen-descriptors.mjs), resolved once,
+// and made into grpc-js service definitions by proto/service-definition.ts:
+// proto-loader's serializers and decoded shapes (test/proto/), without
+// parsing .proto text or building reflection descriptors at every start.
+// Measured on the 2-core dev machine, in fresh processes (5 each):
+// workerservice() took 36-53 ms (median 49) from the .proto, 30-46 ms (median
+// 38) through proto-loader's fromJSON; see service-definition.ts for now.
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
+import { DECODE_OPTIONS, servicesOf } from "./service-definition.js";
 import { authserviceDescriptor, workerserviceDescriptor } from "./generated/descriptors.js";
 import type { ProtoGrpcType } from "./generated/workerservice.js";
 import type { ProtoGrpcType as AuthProtoGrpcType } from "./generated/authservice.js";
@@ -22,12 +22,13 @@ import type { ProtoGrpcType as AuthProtoGrpcType } from "./generated/authservice
 export const WORKER_SERVICE_PROTO = fileURLToPath(new URL("../../proto/workerservice.proto", import.meta.url));
 export const AUTH_SERVICE_PROTO = fileURLToPath(new URL("../../proto/authservice.proto", import.meta.url));
 
-export const LOADER_OPTIONS: protoLoader.Options = { longs: String, enums: String, defaults: true, oneofs: true };
+/** proto-loader options with the same decoded shapes, for tests that compare against proto-loader. */
+export const LOADER_OPTIONS = DECODE_OPTIONS;
 
 let cached: ProtoGrpcType["workerservice"] | undefined;
 
 export function workerservice(): ProtoGrpcType["workerservice"] {
-  cached ??= (grpc.loadPackageDefinition(protoLoader.fromJSON(workerserviceDescriptor, LOADER_OPTIONS)) as unknown as ProtoGrpcType)
+  cached ??= (grpc.loadPackageDefinition(servicesOf(workerserviceTypes())) as unknown as ProtoGrpcType)
     .workerservice;
   return cached;
 }
@@ -37,7 +38,7 @@ let cachedAuthTypes: protobuf.Root | undefined;
 
 /**
  * The same descriptors as protobufjs types, resolved: for the agent's work on
- * the wire below proto-loader (the strict request check, List's encoding).
+ * the wire below the service definitions (the strict request check, List's encoding).
  */
 export function workerserviceTypes(): protobuf.Root {
   cachedWorkerTypes ??= resolvedRoot(workerserviceDescriptor);
@@ -58,7 +59,7 @@ function resolvedRoot(descriptor: protobuf.INamespace): protobuf.Root {
 let cachedAuth: AuthProtoGrpcType["authservice"] | undefined;
 
 export function authservice(): AuthProtoGrpcType["authservice"] {
-  cachedAuth ??= (grpc.loadPackageDefinition(protoLoader.fromJSON(authserviceDescriptor, LOADER_OPTIONS)) as unknown as AuthProtoGrpcType)
+  cachedAuth ??= (grpc.loadPackageDefinition(servicesOf(authserviceTypes())) as unknown as AuthProtoGrpcType)
     .authservice;
   return cachedAuth;
 }

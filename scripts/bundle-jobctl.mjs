@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { stringify } from "yaml";
 
 const BUNDLE = "dist/ctl/jobctl.cjs";
 
@@ -46,9 +47,11 @@ const dir = mkdtempSync(join(tmpdir(), "jobctl-code-cache-"));
 try {
   const notPem = Buffer.from("not a certificate").toString("base64");
   const config = join(dir, "config");
+  // Block YAML, as the configs jobctl and the agent write are: a JSON config
+  // would leave the yaml parser's block paths out of the cache.
   writeFileSync(
     config,
-    JSON.stringify({
+    stringify({
       apiVersion: "v1",
       kind: "Config",
       clusters: [{ name: "c", cluster: { server: "127.0.0.1:1", "certificate-authority-data": notPem } }],

@@ -11,12 +11,21 @@ import type { TopRequest__Output } from "../../proto/generated/workerservice/Top
 import type { WorkerServiceHandlers } from "../../proto/generated/workerservice/WorkerService.js";
 import type { MetricsHooks } from "../metrics/hooks.js";
 import type { JobService } from "./job-service.js";
+import type { SpecService } from "./spec-service.js";
+import type { ApplyRequest__Output } from "../../proto/generated/workerservice/ApplyRequest.js";
+import type { DeleteSpecRequest__Output } from "../../proto/generated/workerservice/DeleteSpecRequest.js";
+import type { GetSpecRequest__Output } from "../../proto/generated/workerservice/GetSpecRequest.js";
+import type { ListSpecsRequest__Output } from "../../proto/generated/workerservice/ListSpecsRequest.js";
 import { OutputFrames } from "./output-frames.js";
 import { jobIdForLog, type CallLog, type RpcContext } from "./rpc.js";
 import { toStatus } from "./status.js";
 
-export function workerServiceHandlers(service: JobService, rpc: RpcContext, metrics: MetricsHooks): WorkerServiceHandlers {
+export function workerServiceHandlers(service: JobService, specs: SpecService, rpc: RpcContext, metrics: MetricsHooks): WorkerServiceHandlers {
   return {
+    Apply: rpc.unary("Apply", (caller, request: ApplyRequest__Output) => specs.apply(caller, request)),
+    GetSpec: rpc.unary("GetSpec", (caller, request: GetSpecRequest__Output) => specs.getSpec(caller, request.name)),
+    ListSpecs: rpc.unary("ListSpecs", (caller, _request: ListSpecsRequest__Output) => specs.listSpecs(caller)),
+    DeleteSpec: rpc.unary("DeleteSpec", (caller, request: DeleteSpecRequest__Output) => specs.deleteSpec(caller, request.name)),
     Start: rpc.unary("Start", (caller, request: StartRequest__Output) => service.start(caller, request)),
     Stop: rpc.unary("Stop", (caller, request: StopRequest__Output) => service.stop(caller, request)),
     QueryStatus: rpc.unary("QueryStatus", (caller, request: QueryStatusRequest__Output) => service.queryStatus(caller, request)),

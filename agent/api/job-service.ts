@@ -176,6 +176,7 @@ export function toStatusResponse(record: JobRecord): QueryStatusResponse {
     usage: record.usage ?? null,
     uid: record.uid ?? 0,
     gid: record.gid ?? 0,
+    ...(record.spec && { specName: record.spec.name, specRun: record.spec.run }),
   };
 }
 

@@ -48,6 +48,7 @@ export interface ConfigDocument {
     runAsUser?: string;
     uidRange?: string;
     allowRootJobs?: boolean;
+    manifestDir?: string;
   };
   cgroup?: Partial<AgentSettings["cgroup"]>;
   auth?: {
@@ -87,11 +88,12 @@ export function applyDocument(base: AgentSettings, doc: ConfigDocument): AgentSe
   s.jobs.retention.maxFinishedJobs = jobs.retention?.maxFinishedJobs ?? s.jobs.retention.maxFinishedJobs;
   if (jobs.retention?.maxFinishedJobsPerOwner !== undefined) s.jobs.retention.maxFinishedJobsPerOwner = jobs.retention.maxFinishedJobsPerOwner;
   if (jobs.retention?.maxAge) s.jobs.retention.maxAgeMs = parseDuration(jobs.retention.maxAge);
-  if (jobs.defaultLimits) s.jobs.defaultLimits = limits(jobs.defaultLimits);
-  if (jobs.maxLimits) s.jobs.maxLimits = limits(jobs.maxLimits);
+  if (jobs.defaultLimits) s.jobs.defaultLimits = limitsFromDocument(jobs.defaultLimits);
+  if (jobs.maxLimits) s.jobs.maxLimits = limitsFromDocument(jobs.maxLimits);
   if (jobs.runAsUser !== undefined) s.jobs.runAsUser = jobs.runAsUser;
   s.jobs.uidRange = jobs.uidRange ?? s.jobs.uidRange;
   s.jobs.allowRootJobs = jobs.allowRootJobs ?? s.jobs.allowRootJobs;
+  if (jobs.manifestDir !== undefined) s.jobs.manifestDir = jobs.manifestDir;
   s.cgroup = { ...s.cgroup, ...doc.cgroup };
   if (doc.auth?.users) s.auth.users = doc.auth.users.map((u) => ({ ...u }));
   if (doc.auth?.tokenTtl) s.auth.tokenTtlMs = parseDuration(doc.auth.tokenTtl);
@@ -139,6 +141,7 @@ export function toDocument(s: AgentSettings): ConfigDocument {
       ...(s.jobs.runAsUser !== undefined && { runAsUser: s.jobs.runAsUser }),
       uidRange: s.jobs.uidRange,
       allowRootJobs: s.jobs.allowRootJobs,
+      ...(s.jobs.manifestDir !== undefined && { manifestDir: s.jobs.manifestDir }),
     },
     cgroup: { ...s.cgroup },
     auth: {
@@ -187,7 +190,8 @@ function bytes(q: Quantity): number {
   return typeof q === "number" ? q : parseByteQuantity(q);
 }
 
-function limits(d: LimitsDocument): ResourceLimits {
+/** Limits in the files' form ("256Mi", cores) as numbers; unset is 0 (none). */
+export function limitsFromDocument(d: LimitsDocument): ResourceLimits {
   return {
     cpuCores: d.cpu ?? 0,
     memoryBytes: d.memory === undefined ? 0 : bytes(d.memory),
@@ -199,7 +203,7 @@ function limits(d: LimitsDocument): ResourceLimits {
   };
 }
 
-function limitsDocument(l: ResourceLimits): LimitsDocument {
+export function limitsDocument(l: ResourceLimits): LimitsDocument {
   return {
     cpu: l.cpuCores,
     memory: formatBytes(l.memoryBytes),

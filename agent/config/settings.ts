@@ -58,6 +58,8 @@ export interface AgentSettings {
     uidRange: string;
     /** Whether an admin may start a job as root at all (StartRequest.runAsRoot). */
     allowRootJobs: boolean;
+    /** Job spec files the agent keeps running (agent/specs/manifest-dir.ts); unset: none. */
+    manifestDir?: string;
   };
   cgroup: {
     /** "auto": use cgroup v2 where the host allows; "off": never (no limits). */

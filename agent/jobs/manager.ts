@@ -19,7 +19,7 @@ import { Launcher, DEFAULT_LAUNCHER_PATH } from "./launcher.js";
 import { OwnedJobs } from "./owned-jobs.js";
 import type { ReadOptions } from "./output-spool.js";
 import { Placement } from "./placement.js";
-import { NO_LIMITS, type JobRecord, type ResourceLimits } from "./record.js";
+import { NO_LIMITS, type JobRecord, type JobSpecRun, type ResourceLimits } from "./record.js";
 import { recoverJobs } from "./recovery.js";
 import { overCount, expiredJobs, type Retention } from "./retention.js";
 import { StateLock, DEFAULT_LOCK_HELPER_PATH } from "./state-lock.js";
@@ -69,6 +69,8 @@ export interface StartOptions {
   limits?: ResourceLimits;
   /** Run with the agent's own credentials instead of options.users (the caller has checked it may). */
   asAgentUser?: boolean;
+  /** The job is a run of a job spec (agent/specs). */
+  spec?: JobSpecRun;
 }
 
 const GC_INTERVAL_MS = 60_000;
@@ -237,11 +239,12 @@ export class JobManager {
         startTime: new Date().toISOString(), gracePeriodMs: options.gracePeriodMs ?? this.options.defaultGracePeriodMs,
         limits: options.limits ?? NO_LIMITS, outputBytes: 0, outputDroppedBytes: 0,
         uid: user.uid ?? process.getuid?.(), gid: user.gid ?? process.getgid?.(), ...(user.ownIds ? { ownUid: true } : {}),
+        ...(options.spec && { spec: { ...options.spec } }),
       };
       // Counted from here, so concurrent starts cannot overshoot the limit while we await.
       this.admission.add(id, owner);
       try {
-        const runner = await JobRunner.launch(this.ctx, record, { command, args, env: jobEnvironment(id, this.store.workDir(id)), ...user });
+        const runner = await JobRunner.launch(this.ctx, record, { command, args, env: jobEnvironment(id, this.store.workDir(id), options.spec), ...user });
         this.runners.set(id, runner);
         this.options.logger?.info({ jobId: id, owner, pid: record.pid, uid: record.uid, command }, "job started");
         this.metrics.jobStarted(record);

@@ -34,6 +34,13 @@ export interface JobUsage {
   oomKills: number;
 }
 
+/** What a job started for a job spec carries: the label that ties the run to its spec. */
+export interface JobSpecRun {
+  name: string;
+  run: number;
+  hash: string;
+}
+
 export interface JobRecord {
   id: string;
   owner: string;
@@ -70,6 +77,8 @@ export interface JobRecord {
   workDirLeft?: boolean;
   /** A Stop under way (saved, so that an agent restart does not forget it): killAt is epoch ms. */
   stopRequest?: { reason: JobReason; message: string; killAt: number };
+  /** A run of a declarative job spec (agent/specs): its name, run number (1, 2, ...) and the spec version's hash. */
+  spec?: JobSpecRun;
   /** The job's monitor (jobworker-monitor): pid and start time identify it across pid reuse. */
   monitorPid?: number;
   monitorStartTicks?: string;

@@ -10,11 +10,12 @@
 // Everything but work/ belongs to the agent's user, mode 0600 (directories
 // 0711: traversable, so that a job reaches its work/, not listable).
 // Modes are set explicitly, whatever the agent's umask.
-import { chmod, chown, mkdir, open, readdir, readFile, rename, rm, rmdir } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobRecord } from "./record.js";
 import { isJobId } from "./ids.js";
 import { ResourceExhaustedError } from "../errors.js";
+import { writeFileDurably } from "../../common/durable-file.js";
 
 export class JobStore {
   readonly root: string;
@@ -113,18 +114,9 @@ export class JobStore {
 
   /** Never half-written: a failed write leaves the previous record in place (and no temporary file). */
   private async write(id: string, json: string): Promise<void> {
-    const path = join(this.root, id, "job.json");
     try {
-      const file = await open(`${path}.tmp`, "w", 0o600);
-      try {
-        await file.writeFile(json);
-        await file.sync(); // the rename below must not publish a file whose data is not on disk yet
-      } finally {
-        await file.close();
-      }
-      await rename(`${path}.tmp`, path);
+      await writeFileDurably(join(this.root, id, "job.json"), json, 0o600);
     } catch (err) {
-      await rm(`${path}.tmp`, { force: true }).catch(() => {});
       throw diskFull(err) ?? err;
     }
   }

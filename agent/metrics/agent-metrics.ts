@@ -2,10 +2,11 @@
 // so several agents in one process, as in tests, do not collide): the
 // MetricsHooks the job manager and the gRPC adapter call, the jobs by state
 // and per-job series computed at scrape time, and prom-client's default
-// process metrics.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+// process metrics (three renamed: default-metrics.ts).
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { JobManager } from "../jobs/manager.js";
 import type { JobReason, JobState } from "../jobs/lifecycle.js";
+import { registerDefaultMetrics } from "./default-metrics.js";
 import type { ConnectionCut, ConnectionRefusal, MetricsHooks } from "./hooks.js";
 import { registerJobMetrics, scrapeTimeMetric } from "./job-metrics.js";
 import { JobSnapshot } from "./job-snapshot.js";
@@ -33,7 +34,7 @@ const RPC_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 export function createAgentMetrics(): AgentMetrics {
   const registry = new Registry();
   const registers = [registry];
-  collectDefaultMetrics({ register: registry });
+  registerDefaultMetrics(registry);
 
   const started = new Counter({ name: "jobworker_jobs_started_total", help: "Jobs created since the agent started.", registers });
   const finished = new Counter({

@@ -16,8 +16,9 @@ Examples:
   source <(jobctl completion zsh)                       # zsh, after compinit
   jobctl completion zsh > "\${fpath[1]}/_jobctl"
 
-Context names come from \`jobctl config get-contexts -o name\` and job ids from
-\`jobctl get jobs -o name\`, run with the --config and --context typed so far.`,
+Context names come from \`jobctl config get-contexts -o name\`, job ids from
+\`jobctl get jobs -o name\` and spec names from \`jobctl get specs -o name\`, run
+with the --config and --context typed so far.`,
     )
     .action((shell: "bash" | "zsh") => {
       process.stdout.write(shell === "bash" ? bashCompletion(program) : zshCompletion(program));

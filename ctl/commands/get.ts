@@ -2,6 +2,7 @@
 // first, as a kubectl-style table, or -o wide|json|yaml|name, narrowed with
 // -l (selector.ts). Every page of List is fetched (list-pages.ts).
 import { Argument, type Command } from "commander";
+import { UsageError } from "../errors.js";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import { formatBytes } from "../../common/quantity.js";
 import { commandLine, formatAge, formatTable, fromTimestamp, orDash, printable } from "../format.js";
@@ -9,6 +10,7 @@ import { formatStructured, listOf, outputOption, toJsonObject, type OutputFormat
 import { matchesSelector, parseSelector, type Requirement } from "../selector.js";
 import { listAllJobs } from "../list-pages.js";
 import { withAgent } from "./shared.js";
+import { listSpecs } from "./get-specs.js";
 
 interface GetOptions {
   output?: OutputFormat;
@@ -37,10 +39,20 @@ what your role shows: users see their own jobs, admins and readonly viewers all.
 
 export function registerGet(program: Command): void {
   jobListOptions(program.command("get"))
-    .description("list jobs: a table, or -o wide|json|yaml|name; -l filters by status, owner or reason")
-    .addArgument(new Argument("<resource>", "what to list").choices(["jobs", "job"]))
-    .addHelpText("after", EXAMPLES("get jobs"))
-    .action((_resource: string, options: GetOptions, command: Command) => listJobs(command, options));
+    .description("list jobs or job specs: a table, or -o wide|json|yaml|name; -l filters jobs by status, owner or reason")
+    .addArgument(new Argument("<resource>", "what to list").choices(["jobs", "job", "specs", "spec"]))
+    .addHelpText("after", `${EXAMPLES("get jobs")}
+
+Job specs (jobctl apply): NAME, READY, RESTARTS, STATUS, AGE; -o wide adds the
+policy, runs, current job, last exit and source:
+  jobctl get specs
+  jobctl get specs -o wide
+  jobctl get specs -o yaml`)
+    .action((resource: string, options: GetOptions, command: Command) => {
+      if (!resource.startsWith("spec")) return listJobs(command, options);
+      if (options.selector) throw new UsageError("-l/--selector filters jobs, not specs");
+      return listSpecs(command, options.output);
+    });
 
   jobListOptions(program.command("list"))
     .alias("ls")

@@ -14,6 +14,7 @@ import { defaultSettings } from "../../agent/config/settings.js";
 import { verifyPassword } from "../../agent/auth/passwords.js";
 import { AGENT_MAIN } from "../helpers/agent.js";
 import { tempDir } from "../helpers/tmp.js";
+import { isJobManifestFile, parseManifests } from "../../agent/specs/manifest.js";
 
 const CONFIG_DIR = fileURLToPath(new URL("../../../config/", import.meta.url));
 const run = promisify(execFile);
@@ -31,10 +32,16 @@ function problems(yaml: string): string[] {
 const HEADER = "apiVersion: jobworker/v1\nkind: AgentConfig\n";
 
 describe("agent configuration file", () => {
-  it("every example in config/ validates", async () => {
+  it("every example in config/ validates: AgentConfigs as such, job specs (kind: Job) as job specs", async () => {
     const examples = readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".yaml"));
-    expect(examples.length).to.be.greaterThan(0);
-    for (const file of examples) await loadConfigFile(join(CONFIG_DIR, file));
+    const jobs = [];
+    for (const file of examples) {
+      const path = join(CONFIG_DIR, file);
+      if (await isJobManifestFile(path)) jobs.push(parseManifests(path, readFileSync(path, "utf8")));
+      else await loadConfigFile(path);
+    }
+    expect(jobs.length, "job spec examples").to.be.greaterThan(0);
+    expect(examples.length - jobs.length, "AgentConfig examples").to.be.greaterThan(0);
   });
 
   it("the production example maps onto settings", async () => {
@@ -146,6 +153,17 @@ describe("agent configuration file", () => {
       expect(result.stderr).to.include("2 problem(s)");
       expect(result.stderr).to.match(/line 3: \/colour: unknown key/);
       expect(result.stderr).to.match(/line 5: \/jobs\/outputCap: got "lots"/);
+    });
+
+    it("--validate of a job spec file (kind: Job): exit 0 naming its specs, 2 with every error", async () => {
+      const good = join(dir.path, "web.yaml");
+      writeFileSync(good, "apiVersion: jobworker/v1\nkind: Job\nmetadata: {name: web}\nspec: {command: /bin/true}\n");
+      expect(await jobagent(["--config", good, "--validate"])).to.include({ code: 0, stdout: `${good}: valid (job spec web)\n` });
+      const bad = join(dir.path, "bad.yaml");
+      writeFileSync(bad, "apiVersion: jobworker/v1\nkind: Job\nmetadata: {name: web}\nspec:\n  command: /bin/true\n  restartPolicy: Sometimes\n");
+      const result = await jobagent(["--config", bad, "--validate"]);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(/invalid job spec .*bad\.yaml: 1 problem/).and.match(/line 6: \/spec\/restartPolicy: got "Sometimes"/);
     });
 
     it("--print-config: defaults filled in; flags > environment > file", async () => {

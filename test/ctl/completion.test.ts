@@ -28,6 +28,9 @@ describe("jobctl shell completion (bash, zsh)", function () {
       (await runJobctl(["--config", agent.jobctlConfigPath, "--context", context, "start", "--", "sleep", "600"])).stdout.trim();
     aliceJob = await start("alice");
     bobJob = await start("bob");
+    const spec = "apiVersion: jobworker/v1\nkind: Job\nmetadata: {name: web}\nspec: {command: /bin/sleep, args: ['600']}\n";
+    const applied = await runJobctl(["--config", agent.jobctlConfigPath, "--context", "admin", "apply", "-f", "-"], { stdin: spec });
+    if (applied.code !== 0) throw new Error(`apply: ${applied.stderr}`);
   });
   after(async () => {
     await agent.stop();
@@ -96,14 +99,22 @@ _jobctl`;
         expect(complete("jobctl status ")).to.include.members([aliceJob, bobJob]);
         expect(complete("jobctl --context alice stop ")).to.deep.equal([aliceJob]);
         expect(complete(`jobctl --context bob logs -f ${bobJob.slice(0, 4)}`)).to.deep.equal([bobJob]);
-        expect(complete("jobctl describe ")).to.deep.equal(["job"]);
+        expect(complete("jobctl describe ")).to.deep.equal(["job", "spec"]);
         expect(complete("jobctl --context alice describe job ")).to.deep.equal([aliceJob]);
+      });
+
+      it("spec names where a spec goes, asked with the --context typed", () => {
+        expect(complete("jobctl --context admin describe spec ")).to.deep.equal(["web"]);
+        expect(complete("jobctl --context admin delete spec w")).to.deep.equal(["web"]);
+        expect(complete("jobctl --context bob delete spec "), "bob sees none of admin's").to.deep.equal([]);
+        expect(complete("jobctl --context admin logs spec/")).to.deep.equal(["spec/web"]);
       });
 
       it("flags per verb, and -o values", () => {
         expect(complete("jobctl logs --t")).to.deep.equal(["--tail-bytes"]);
         expect(complete("jobctl get -o ").sort()).to.deep.equal(["json", "name", "wide", "yaml"]);
-        expect(complete("jobctl get -o wide ")).to.deep.equal(["jobs"]);
+        expect(complete("jobctl get -o wide ")).to.deep.equal(["jobs", "specs"]);
+        expect(complete("jobctl apply -f "), "apply -f takes a file: jobctl offers nothing").to.deep.equal([]);
         expect(complete("jobctl completion ").sort()).to.deep.equal(["bash", "zsh"]);
       });
     });

@@ -21,7 +21,7 @@ describe("jobctl exit codes", () => {
       INVALID_ARGUMENT: 2,
       DEADLINE_EXCEEDED: 1,
       NOT_FOUND: 4,
-      ALREADY_EXISTS: 1,
+      ALREADY_EXISTS: 5,
       PERMISSION_DENIED: 3,
       RESOURCE_EXHAUSTED: 5,
       FAILED_PRECONDITION: 5,

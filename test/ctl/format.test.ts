@@ -14,7 +14,7 @@ function job(fields: Partial<QueryStatusResponse__Output>): QueryStatusResponse_
   return {
     exitCode: -1, commandName: "sleep", arguments: ["60"], JobStatus: "RUNNING", id: "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d",
     owner: "alice", pid: 4242, signal: "", reason: "", startTime: seconds("2025-01-02T03:04:00Z"), endTime: null, message: "",
-    outputBytes: "12", outputDroppedBytes: "0", limits: null, gracePeriodMs: "10000", usage: null, uid: 0, gid: 0, startFailure: null,
+    outputBytes: "12", outputDroppedBytes: "0", limits: null, gracePeriodMs: "10000", usage: null, uid: 0, gid: 0, startFailure: null, specName: "", specRun: 0,
     ...fields,
   };
 }

@@ -29,7 +29,7 @@ export function workerClient(address: string, files: ClientFiles, channelOptions
 /** Calls a unary method and resolves with its response, or rejects with the ServiceError. */
 export function call<Req, Res>(
   client: WorkerServiceClient,
-  method: "Start" | "Stop" | "QueryStatus" | "List" | "AgentInfo",
+  method: "Start" | "Stop" | "QueryStatus" | "List" | "AgentInfo" | "Apply" | "GetSpec" | "ListSpecs" | "DeleteSpec",
   request: Req,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@ import { startAgent, type RunningAgent } from "../../agent/agent.js";
 import { defaultSettings } from "../../agent/config/settings.js";
 import { tempDir } from "../helpers/tmp.js";
 import { startPrometheus, type PrometheusServer } from "../metrics/prometheus-server.js";
-import { ourLintFindings } from "../metrics/promtool.js";
+import { lintFindings } from "../metrics/promtool.js";
 
 describe("per-job metrics on a real kernel, scraped by Prometheus", function () {
   let state: ReturnType<typeof tempDir>;
@@ -41,15 +41,16 @@ describe("per-job metrics on a real kernel, scraped by Prometheus", function () 
     const target = `127.0.0.1:${agent!.metricsPort}`;
     const { id } = await agent!.jobs.start("alice", "sh", ["-c", "while :; do :; done"]);
     const t0 = Date.now();
-    prometheus = await startPrometheus([target], { readyTimeoutMs: 60_000 }); // under TCG, beside a busy loop, on a loaded host: generous
+    // Under TCG, beside a busy loop, on a loaded host, a scrape can take over a second: 3 s to scrape, generous waits.
+    prometheus = await startPrometheus([target], { readyTimeoutMs: 60_000, scrapeIntervalSeconds: 3 });
     const ready = Date.now();
 
-    const memory = await prometheus.waitFor(`jobworker_job_memory_usage_bytes{job_id="${id}"}`, (r) => r.length === 1 && r[0].value > 0, 20_000);
+    const memory = await prometheus.waitFor(`jobworker_job_memory_usage_bytes{job_id="${id}"}`, (r) => r.length === 1 && r[0].value > 0, 60_000);
     expect(memory[0].metric).to.include({ owner: "alice" });
-    // rate() divides by the whole range: wait until the 5 s window is full of (1 s) samples, else it reads low.
+    // rate() divides by the whole range: wait until the 20 s window is full of (3 s) samples, else it reads low.
     const usage = `jobworker_job_cpu_usage_seconds_total{job_id="${id}"}`;
-    await prometheus.waitFor(`count_over_time(${usage}[5s])`, (r) => r.length === 1 && r[0].value >= 5, 25_000);
-    const rate = await prometheus.query(`rate(${usage}[5s])`);
+    await prometheus.waitFor(`count_over_time(${usage}[20s])`, (r) => r.length === 1 && r[0].value >= 6, 90_000);
+    const rate = await prometheus.query(`rate(${usage}[20s])`);
     const scrape = await prometheus.query(`scrape_duration_seconds{instance="${target}"}`);
     console.log(
       `      Prometheus ready in ${ready - t0} ms; after ${Date.now() - ready} ms: memory ${memory[0].value} bytes, ` +
@@ -63,6 +64,6 @@ describe("per-job metrics on a real kernel, scraped by Prometheus", function () 
     // promtool on the real output, per-job series included (the host has none).
     const text = await (await fetch(`http://${target}/metrics`)).text();
     expect(text).to.include(`jobworker_job_processes{job_id="${id}",owner="alice"}`);
-    expect(ourLintFindings(text)).to.deep.equal([]);
+    expect(lintFindings(text)).to.deep.equal([]);
   });
 });

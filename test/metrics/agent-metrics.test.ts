@@ -10,7 +10,7 @@ import { tempDir } from "../helpers/tmp.js";
 import { eventually } from "../helpers/wait.js";
 import { find, parseExposition, valueOf, type Sample } from "./exposition.js";
 import { fakeCgroupPlacement } from "./fake-cgroups.js";
-import { ourLintFindings } from "./promtool.js";
+import { lintFindings } from "./promtool.js";
 
 const MiB = 1024 * 1024;
 
@@ -112,7 +112,7 @@ describe("agent metrics (real JobManager, real processes)", () => {
     // Unset limits have no series (absent = unlimited).
     expect(find(samples, "jobworker_job_spec_io_write_bytes_per_second")).to.deep.equal([]);
     expect(valueOf(samples, "jobworker_cgroup_mode", { mode: "v2" })).to.equal(1);
-    expect(ourLintFindings(text)).to.deep.equal([]);
+    expect(lintFindings(text)).to.deep.equal([]);
   });
 
   it("a finished job keeps only its final usage, until garbage-collected: then its series are gone", async () => {

@@ -9,11 +9,11 @@ export interface HttpsAnswer {
   body: string;
 }
 
-export function httpsGet(port: number, path: string, options: { caFile: string; client?: PemFiles; maxVersion?: "TLSv1.2" }): Promise<HttpsAnswer> {
+export function httpsGet(port: number, path: string, options: { caFile: string; client?: PemFiles; maxVersion?: "TLSv1.2"; headers?: Record<string, string> }): Promise<HttpsAnswer> {
   const client = options.client && { cert: readFileSync(options.client.certFile), key: readFileSync(options.client.keyFile) };
   return new Promise((resolve, reject) => {
     const req = get(
-      { host: "127.0.0.1", servername: "localhost", port, path, ca: readFileSync(options.caFile), agent: false, maxVersion: options.maxVersion, ...client },
+      { host: "127.0.0.1", servername: "localhost", port, path, ca: readFileSync(options.caFile), agent: false, maxVersion: options.maxVersion, headers: options.headers, ...client },
       (res) => {
         let body = "";
         res.on("data", (chunk: Buffer) => (body += chunk.toString()));

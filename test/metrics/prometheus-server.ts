@@ -23,19 +23,20 @@ export interface PrometheusServer {
 
 export interface PrometheusOptions {
   readyTimeoutMs?: number;
+  /** Scrape (and rule evaluation) interval, also the scrape timeout; default 1. Longer where a scrape may take over a second (a loaded VM under TCG). */
+  scrapeIntervalSeconds?: number;
   /** More keys of the scrape config, e.g. scheme, authorization, tls_config (written as JSON, which YAML reads). */
   scrape?: Record<string, unknown>;
 }
 
 export async function startPrometheus(targets: string[], options: PrometheusOptions = {}): Promise<PrometheusServer> {
   const dir = tempDir("jobworker-prometheus-");
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const config = join(dir.path, "prometheus.yml");
+  const interval = options.scrapeIntervalSeconds ?? 1;
   writeFileSync(
     config,
     [
-      "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}",
+      `global: {scrape_interval: ${interval}s, scrape_timeout: ${interval}s, evaluation_interval: ${interval}s}`,
       "scrape_configs:",
       "- job_name: jobagent",
       `  static_configs: [{targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]}]`,
@@ -43,6 +44,17 @@ export async function startPrometheus(targets: string[], options: PrometheusOpti
       "",
     ].join("\n"),
   );
+  return launchPrometheus(dir, config, options.readyTimeoutMs);
+}
+
+/** A Prometheus on the caller's configuration file (e.g. a shipped one, its paths rewritten); its data in a fresh directory. */
+export async function startPrometheusWithConfig(config: string, readyTimeoutMs?: number): Promise<PrometheusServer> {
+  return launchPrometheus(tempDir("jobworker-prometheus-"), config, readyTimeoutMs);
+}
+
+async function launchPrometheus(dir: ReturnType<typeof tempDir>, config: string, readyTimeoutMs = 30_000): Promise<PrometheusServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     "prometheus",
     [`--config.file=${config}`, `--storage.tsdb.path=${join(dir.path, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
@@ -62,7 +74,7 @@ export async function startPrometheus(targets: string[], options: PrometheusOpti
     dir.cleanup();
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (spawnError) {
       dir.cleanup();
@@ -76,7 +88,7 @@ export async function startPrometheus(targets: string[], options: PrometheusOpti
     if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`prometheus not ready within ${options.readyTimeoutMs ?? 30_000} ms:\n${log}`);
+      throw new Error(`prometheus not ready within ${readyTimeoutMs} ms:\n${log}`);
     }
     await sleep(100);
   }

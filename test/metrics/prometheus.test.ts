@@ -10,7 +10,7 @@ import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import type { WorkerServiceClient } from "../../proto/generated/workerservice/WorkerService.js";
 import { parseExposition, valueOf } from "./exposition.js";
 import { startPrometheus, type PrometheusServer } from "./prometheus-server.js";
-import { ourLintFindings } from "./promtool.js";
+import { lintFindings, promtoolCheckMetrics } from "./promtool.js";
 
 describe("jobagent metrics, seen by Prometheus", function () {
   let agent: TestAgent;
@@ -60,7 +60,7 @@ describe("jobagent metrics, seen by Prometheus", function () {
     expect(valueOf(samples, "jobworker_output_streams")).to.equal(0);
     expect(valueOf(samples, "jobworker_jobs_started_total")).to.equal(3);
     expect(valueOf(samples, "process_cpu_seconds_total")).to.be.greaterThan(0); // prom-client's default metrics
-    expect(ourLintFindings(text)).to.deep.equal([]);
+    expect(lintFindings(text)).to.deep.equal([]);
   });
 
   it("counts refused TLS handshakes by reason (a TLS 1.2 client)", async () => {
@@ -93,5 +93,23 @@ describe("jobagent metrics, seen by Prometheus", function () {
     expect(notFound[0].value).to.equal(2);
     const cgroup = await prometheus.query("jobworker_cgroup_mode");
     expect(cgroup).to.have.length(1);
+  });
+
+  it("promtool check metrics finds nothing on /metrics while a job runs and a stream follows it", async () => {
+    const { jobID } = await call<object, { jobID: Buffer }>(admin, "Start", { commandName: "sh", arguments: ["-c", "echo started; exec sleep 60"] });
+    const stream = admin.GetOutput({ jobID });
+    stream.on("data", () => undefined).on("error", () => undefined); // cancelled below: CANCELLED is expected
+    try {
+      const scrapeWhile = async () => parseExposition(await (await fetch(`${metricsUrl}/metrics`)).text());
+      await eventually("the job RUNNING and its stream open", async () => {
+        const samples = await scrapeWhile();
+        return valueOf(samples, "jobworker_jobs", { state: "RUNNING" }) === 1 && valueOf(samples, "jobworker_output_streams") === 1;
+      });
+      const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+      expect(promtoolCheckMetrics(text)).to.deep.equal({ status: 0, findings: [] });
+    } finally {
+      stream.cancel();
+      await call(admin, "Stop", { jobID, gracePeriodMs: 0 }).catch(() => undefined);
+    }
   });
 });

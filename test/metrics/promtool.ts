@@ -3,16 +3,6 @@
 // cannot pass by skipping.
 import { spawnSync } from "node:child_process";
 
-/**
- * Lint findings promtool 2.42 reports on prom-client's own default metrics
- * (gauges named *_total); ours must have none.
- */
-export const PROM_CLIENT_DEFAULT_FINDINGS = new Set([
-  'nodejs_active_handles_total non-counter metrics should not have "_total" suffix',
-  'nodejs_active_requests_total non-counter metrics should not have "_total" suffix',
-  'nodejs_active_resources_total non-counter metrics should not have "_total" suffix',
-]);
-
 export interface PromtoolResult {
   /** 0: valid and clean; 3: valid, with lint findings; 1: invalid. */
   status: number;
@@ -29,9 +19,9 @@ export function promtoolCheckMetrics(exposition: string): PromtoolResult {
   return { status: result.status ?? -1, findings };
 }
 
-/** The findings that are not prom-client's known ones; throws if the text is not valid exposition format. */
-export function ourLintFindings(exposition: string): string[] {
+/** Every lint finding (the agent's /metrics must have none); throws if the text is not valid exposition format. */
+export function lintFindings(exposition: string): string[] {
   const { status, findings } = promtoolCheckMetrics(exposition);
   if (status !== 0 && status !== 3) throw new Error(`promtool check metrics exited ${status}: ${findings.join("\n")}`);
-  return findings.filter((f) => !PROM_CLIENT_DEFAULT_FINDINGS.has(f));
+  return findings;
 }

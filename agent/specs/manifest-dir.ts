@@ -1,0 +1,168 @@
+// The manifest directory (jobs.manifestDir), as kubelet watches its static
+// pod path: inotify (fs.watch) for changes as they happen, plus a re-list
+// every few seconds for anything a watch missed (a directory created later,
+// an NFS mount, inotify limits). Each scan reads every manifest file and
+// hands the whole picture to the reconciler, which works out what changed.
+//
+// Read: regular files (or symlinks to them, as a Kubernetes ConfigMap volume
+// has) named *.yaml, *.yml or *.json. Ignored: dotfiles (an editor's
+// .swp, a ConfigMap's ..data), editor temporaries (~, #...#, .tmp, .swp),
+// subdirectories. A manifest runs commands, so a file (or the directory) that
+// others than its owner may write, or that belongs to someone other than the
+// agent's user or root, is rejected.
+import { watch, type FSWatcher } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { REQUEST_LIMITS } from "../../common/request-limits.js";
+import { ConfigFileError } from "../config/load.js";
+import { compileManifestSchema, parseManifests } from "./manifest.js";
+import type { ManifestScan } from "./reconciler.js";
+import type { JobSpec } from "./spec.js";
+
+/** kubelet re-lists its static pod path every 20 s; a shorter period costs a readdir and a stat per file. */
+export const RELIST_MS = 5_000;
+/** Changes arrive in bursts (an editor's write, rename, chmod): one scan after they settle. */
+const SETTLE_MS = 100;
+/** A manifest is a few KiB; a bigger file is refused rather than parsed (the same bound as Apply's). */
+const MAX_MANIFEST_BYTES = REQUEST_LIMITS.maxManifestBytes;
+
+const MANIFEST = /^[^.#].*\.(ya?ml|json)$/;
+
+export class ManifestDir {
+  private watcher?: FSWatcher;
+  private relist?: NodeJS.Timeout;
+  private settle?: NodeJS.Timeout;
+  private scanning?: Promise<void>;
+  private again = false;
+  private closed = false;
+  /** Each file's text at the last scan, so that a problem is logged once per change, not at every re-list. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    readonly dir: string,
+    private readonly sync: (scan: ManifestScan) => Promise<void>,
+    private readonly logger?: Logger,
+    private readonly relistMs = RELIST_MS,
+  ) {}
+
+  /** The first scan (awaited: the reconciler then knows every file spec), then watching. */
+  async start(): Promise<void> {
+    compileManifestSchema();
+    await this.scan();
+    this.watchDir();
+    this.relist = setInterval(() => {
+      if (!this.watcher) this.watchDir(); // the directory may have appeared since
+      this.requestScan();
+    }, this.relistMs);
+    this.relist.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    clearInterval(this.relist);
+    clearTimeout(this.settle);
+  }
+
+  /** Resolves once a scan that began after this call has finished. */
+  async scan(): Promise<void> {
+    if (this.scanning) {
+      this.again = true; // the loop under way reads the directory once more before it resolves
+      return this.scanning;
+    }
+    this.scanning = this.scanLoop().finally(() => (this.scanning = undefined));
+    await this.scanning;
+  }
+
+  private async scanLoop(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.closed) return;
+      const scan = await this.read();
+      if (this.closed) return;
+      await this.sync(scan).catch((err) => this.logger?.error({ err, dir: this.dir }, "applying the manifest directory failed"));
+    } while (this.again);
+  }
+
+  private watchDir(): void {
+    try {
+      this.watcher = watch(this.dir, () => this.requestScan());
+      this.watcher.on("error", (err) => {
+        this.logger?.warn({ err, dir: this.dir }, "watching the manifest directory failed; re-listing it only");
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.warn({ err, dir: this.dir }, "cannot watch the manifest directory; re-listing it only");
+    }
+  }
+
+  private requestScan(): void {
+    if (this.closed) return;
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => void this.scan(), SETTLE_MS);
+  }
+
+  private async read(): Promise<ManifestScan> {
+    const scan: ManifestScan = new Map();
+    let names: string[];
+    try {
+      const dirProblem = unsafe(await stat(this.dir));
+      if (dirProblem) {
+        this.logOnce(this.dir, dirProblem, () => this.logger?.error({ dir: this.dir, problem: dirProblem }, "the manifest directory is refused: no file specs"));
+        return scan;
+      }
+      names = (await readdir(this.dir)).filter((name) => MANIFEST.test(name) && !name.endsWith("~") && !name.endsWith("#"));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.error({ err, dir: this.dir }, "cannot read the manifest directory");
+      return scan; // missing: no file specs, as kubelet does with a missing static pod path
+    }
+    for (const name of names.sort()) {
+      const path = join(this.dir, name);
+      const result = await this.readFile(path);
+      if (result !== undefined) scan.set(path, result);
+    }
+    for (const path of [...this.seen.keys()]) if (path !== this.dir && !scan.has(path)) this.seen.delete(path);
+    return scan;
+  }
+
+  /** The file's specs, or its problems; undefined if it is not a regular file (or went away meanwhile). */
+  private async readFile(path: string): Promise<JobSpec[] | ConfigFileError | undefined> {
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) return undefined;
+      const problem = unsafe(info) ?? (info.size > MAX_MANIFEST_BYTES ? `${info.size} bytes: at most ${MAX_MANIFEST_BYTES}` : undefined);
+      const text = problem ? `refused: ${problem}` : await readFile(path, "utf8");
+      const result = problem ? new ConfigFileError(path, [`refused: ${problem}`]) : parse(path, text);
+      if (!Array.isArray(result)) this.logOnce(path, text, () => this.logger?.error({ file: path, problems: result.problems }, "a manifest file was rejected; what it defined keeps running as it was"));
+      else this.seen.set(path, text);
+      return result;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      return new ConfigFileError(path, [`cannot read the file: ${(err as Error).message}`]);
+    }
+  }
+
+  private logOnce(key: string, text: string, log: () => void): void {
+    if (this.seen.get(key) !== text) log();
+    this.seen.set(key, text);
+  }
+}
+
+function parse(path: string, text: string): JobSpec[] | ConfigFileError {
+  try {
+    return parseManifests(path, text);
+  } catch (err) {
+    if (err instanceof ConfigFileError) return err;
+    throw err;
+  }
+}
+
+/** Why a manifest file or directory must not be trusted, or undefined. */
+function unsafe(info: { uid: number; mode: number }): string | undefined {
+  const agent = process.getuid?.() ?? 0;
+  if (info.uid !== 0 && info.uid !== agent) return `owned by uid ${info.uid}, neither root nor the agent's user`;
+  if ((info.mode & 0o022) !== 0) return `writable by group or others (mode ${(info.mode & 0o777).toString(8)})`;
+  return undefined;
+}

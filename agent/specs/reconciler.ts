@@ -1,0 +1,220 @@
+// One reconciler for both sources of job specs, the API (Apply, DeleteSpec)
+// and the manifest directory: it keeps one SpecRunner per spec name, and
+// creates, updates and deletes them as the sources change. Names are unique
+// per agent: a name belongs to the source that defined it first.
+import type { Logger } from "pino";
+import { FailedPreconditionError, NotFoundError } from "../errors.js";
+import type { JobRecord } from "../jobs/record.js";
+import { isFinal } from "../jobs/lifecycle.js";
+import type { ConfigFileError } from "../config/load.js";
+import { specHash, type JobSpec, type SpecSource } from "./spec.js";
+import { SpecRunner, type SpecContext, type SpecStatus } from "./spec-runner.js";
+import type { SpecState, SpecStore } from "./spec-store.js";
+
+export type ApplyOutcome = "created" | "configured" | "unchanged" | "started";
+
+/** A scan of the manifest directory: each file's specs, or why it was rejected. */
+export type ManifestScan = Map<string, JobSpec[] | ConfigFileError>;
+
+export interface ReconcilerOptions {
+  ctx: SpecContext;
+  store: SpecStore;
+  /** The jobs the agent has now (after recovery): each spec adopts its own running job. */
+  jobs: () => JobRecord[];
+  logger?: Logger;
+}
+
+export class Reconciler {
+  private readonly runners = new Map<string, SpecRunner>();
+  /** The names each manifest file defines now. */
+  private readonly files = new Map<string, Set<string>>();
+  /** Saved states of file specs, until the first scan of the directory says which still exist. */
+  private unclaimed = new Map<string, SpecState>();
+  private scanned = false;
+
+  private constructor(private readonly options: ReconcilerOptions) {}
+
+  /** Loads the saved specs; those applied through the API resume at once, file specs at the first scan. */
+  static async open(options: ReconcilerOptions): Promise<Reconciler> {
+    const reconciler = new Reconciler(options);
+    await options.store.init();
+    const states = await options.store.loadAll((file, err) => options.logger?.error({ file, err }, "unreadable job spec state: ignored"));
+    for (const state of states) {
+      if (state.source.kind === "api" && state.spec) reconciler.run(state.spec, state.source, state);
+      else reconciler.unclaimed.set(state.name, state);
+    }
+    return reconciler;
+  }
+
+  /**
+   * Creates or updates each spec, under the source given with it (an update
+   * keeps the spec's owner). Checked first, all or nothing: a file's spec
+   * cannot be changed here, and limits over the agent's maxima are refused.
+   */
+  async apply(entries: { spec: JobSpec; source: SpecSource }[]): Promise<ApplyOutcome[]> {
+    for (const { spec } of entries) {
+      const existing = this.runners.get(spec.name);
+      if (existing?.source.kind === "file") throw readOnly(spec.name, existing.source.path);
+      this.options.ctx.check(spec); // INVALID_ARGUMENT before anything changes
+    }
+    return Promise.all(entries.map(async ({ spec, source }) => {
+      const existing = this.runners.get(spec.name);
+      if (existing) return existing.update(spec);
+      this.run(spec, source, this.newState(spec, source));
+      return "created" as const;
+    }));
+  }
+
+  /** Stops the spec's run and forgets the spec; resolves, with its last status, once its job has ended. */
+  async delete(name: string): Promise<SpecStatus> {
+    const runner = this.get(name);
+    if (runner.source.kind === "file") throw readOnly(name, runner.source.path);
+    await this.remove(runner);
+    return runner.status();
+  }
+
+  /** Where the spec came from; undefined if there is none by that name. */
+  sourceOf(name: string): SpecSource | undefined {
+    return this.runners.get(name)?.source;
+  }
+
+  status(name: string): SpecStatus {
+    return this.get(name).status();
+  }
+
+  list(): SpecStatus[] {
+    return [...this.runners.values()].map((runner) => runner.status()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * The manifest directory as scanned now: new files' specs start, changed
+   * ones replace their runs, removed ones stop. A rejected file changes
+   * nothing that runs: its specs keep their runs and show its problems.
+   */
+  async syncFiles(scan: ManifestScan): Promise<void> {
+    const claims = this.claims(scan);
+    for (const [path, result] of scan) {
+      if (!Array.isArray(result)) {
+        for (const name of this.files.get(path) ?? []) {
+          this.runners.get(name)?.setProblem(`${path} was rejected, so the last good version runs: ${result.problems.join("; ")}`);
+        }
+        continue;
+      }
+      const names = new Set<string>();
+      for (const spec of result) {
+        if (claims.get(spec.name) !== path) {
+          const by = claims.get(spec.name) ?? "a spec applied through the API";
+          this.options.logger?.error({ file: path, spec: spec.name, definedBy: by }, "a job spec in the manifest directory reuses a name already taken: ignored");
+          continue;
+        }
+        names.add(spec.name);
+        const refused = this.refusal(spec);
+        if (refused) {
+          this.options.logger?.error({ file: path, spec: spec.name, problem: refused }, "a job spec in the manifest directory was refused; what it defined keeps running as it was");
+          this.runners.get(spec.name)?.setProblem(`${path}: ${refused}`);
+          continue;
+        }
+        await this.fromFile(spec, path);
+      }
+      this.files.set(path, names);
+    }
+    for (const runner of [...this.runners.values()]) {
+      if (runner.source.kind === "file" && !claims.has(runner.name)) await this.remove(runner);
+    }
+    for (const path of [...this.files.keys()]) if (!scan.has(path)) this.files.delete(path);
+    if (!this.scanned) await this.dropUnclaimed();
+    this.scanned = true;
+  }
+
+  /**
+   * Which file each file spec's name belongs to after this scan. A name stays
+   * with the file that has it now while that file still defines it (or was
+   * rejected: its last good version stays); other names go to the first file
+   * by path that defines them. Names applied through the API are never a file's.
+   */
+  private claims(scan: ManifestScan): Map<string, string> {
+    const definedBy = (path: string): Iterable<string> => {
+      const result = scan.get(path);
+      return result === undefined ? [] : Array.isArray(result) ? result.map((spec) => spec.name) : (this.files.get(path) ?? []);
+    };
+    const claims = new Map<string, string>();
+    for (const runner of this.runners.values()) {
+      if (runner.source.kind === "file" && [...definedBy(runner.source.path)].includes(runner.name)) claims.set(runner.name, runner.source.path);
+    }
+    for (const path of [...scan.keys()].sort()) {
+      for (const name of definedBy(path)) {
+        if (!claims.has(name) && this.runners.get(name)?.source.kind !== "api") claims.set(name, path);
+      }
+    }
+    return claims;
+  }
+
+  /** The agent is going away: no more starts or restarts; the jobs run on for the next agent. */
+  close(): void {
+    for (const runner of this.runners.values()) runner.detach();
+  }
+
+  private refusal(spec: JobSpec): string | undefined {
+    try {
+      this.options.ctx.check(spec);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  private async fromFile(spec: JobSpec, path: string): Promise<void> {
+    const source: SpecSource = { kind: "file", path };
+    const runner = this.runners.get(spec.name);
+    if (runner) {
+      runner.moveTo(source); // the same name, moved to another file: the same spec
+      runner.setProblem(undefined);
+      await runner.update(spec);
+      return;
+    }
+    const saved = this.unclaimed.get(spec.name);
+    this.unclaimed.delete(spec.name);
+    this.run(spec, source, saved ? { ...saved, source } : this.newState(spec, source));
+  }
+
+  private run(spec: JobSpec, source: SpecSource, state: SpecState): void {
+    const runner = new SpecRunner(this.options.ctx, spec, source, state);
+    this.runners.set(spec.name, runner);
+    void this.options.ctx.save(state).catch(() => {}); // the runner saves again as it goes
+    void runner.begin(this.options.jobs()).catch((err) => this.options.logger?.error({ spec: spec.name, err }, "starting a job spec failed"));
+  }
+
+  private newState(spec: JobSpec, source: SpecSource): SpecState {
+    return {
+      name: spec.name, source, ...(source.kind === "api" && { spec }), hash: specHash(spec),
+      createdAt: new Date().toISOString(), runs: 0, restarts: 0, consecutive: 0,
+    };
+  }
+
+  private async remove(runner: SpecRunner): Promise<void> {
+    this.runners.delete(runner.name);
+    await runner.delete();
+    await this.options.store.remove(runner.name);
+  }
+
+  /** File specs saved by an earlier agent whose files are gone: their runs stop, their states go. */
+  private async dropUnclaimed(): Promise<void> {
+    const gone = this.unclaimed;
+    this.unclaimed = new Map();
+    for (const name of gone.keys()) {
+      const running = this.options.jobs().filter((job) => job.spec?.name === name && !isFinal(job.state));
+      await Promise.all(running.map((job) => this.options.ctx.jobs.stop(job.id, undefined, { message: `its spec ${name}'s manifest file is gone` }).catch(() => {})));
+      await this.options.store.remove(name);
+    }
+  }
+
+  private get(name: string): SpecRunner {
+    const runner = this.runners.get(name);
+    if (!runner) throw new NotFoundError(`job spec ${name} not found`);
+    return runner;
+  }
+}
+
+function readOnly(name: string, path: string): FailedPreconditionError {
+  return new FailedPreconditionError(`job spec ${name} comes from the manifest file ${path}: edit or remove that file instead`);
+}

@@ -1,0 +1,294 @@
+// Declarative jobs against the real agent: specs from a watched manifest
+// directory and through Apply, kept running by their restart policies, with
+// each run an ordinary job carrying the spec's name and run number.
+import { expect } from "chai";
+import type * as grpc from "@grpc/grpc-js";
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { WorkerServiceClient } from "../../proto/generated/workerservice/WorkerService.js";
+import type { ApplyResponse__Output } from "../../proto/generated/workerservice/ApplyResponse.js";
+import type { ListResponse__Output } from "../../proto/generated/workerservice/ListResponse.js";
+import type { ListSpecsResponse__Output } from "../../proto/generated/workerservice/ListSpecsResponse.js";
+import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
+import type { SpecStatus__Output } from "../../proto/generated/workerservice/SpecStatus.js";
+import { startTestAgent, type TestAgent } from "../helpers/agent.js";
+import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
+import { tempDir } from "../helpers/tmp.js";
+import { eventually } from "../helpers/wait.js";
+
+const SLEEPER = (name: string, extra = "") => `apiVersion: jobworker/v1
+kind: Job
+metadata: {name: ${name}}
+spec:
+  command: /bin/sleep
+  args: ["1000"]
+${extra}`;
+
+function manifest(name: string, script: string, policy: string, extra = ""): string {
+  return `apiVersion: jobworker/v1
+kind: Job
+metadata: {name: ${name}}
+spec:
+  command: /bin/sh
+  args: ["-c", ${JSON.stringify(script)}]
+  restartPolicy: ${policy}
+  backoff: {initial: 300ms, max: 1200ms}
+${extra}`;
+}
+
+const ms = (t: { seconds: string; nanos: number } | null | undefined) => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : NaN);
+
+async function spec(client: WorkerServiceClient, name: string): Promise<SpecStatus__Output> {
+  return call<object, SpecStatus__Output>(client, "GetSpec", { name });
+}
+
+async function specs(client: WorkerServiceClient): Promise<SpecStatus__Output[]> {
+  return (await call<object, ListSpecsResponse__Output>(client, "ListSpecs", {})).specs;
+}
+
+async function jobsOf(client: WorkerServiceClient, name: string): Promise<QueryStatusResponse__Output[]> {
+  const { jobs } = await call<object, ListResponse__Output>(client, "List", {});
+  return jobs.filter((job) => job.specName === name).sort((a, b) => a.specRun - b.specRun);
+}
+
+function apply(client: WorkerServiceClient, text: string): Promise<ApplyResponse__Output> {
+  return call<object, ApplyResponse__Output>(client, "Apply", { manifest: text, source: "test.yaml" });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  const err = await promise.then(() => undefined, (e: grpc.ServiceError) => e);
+  if (!err) throw new Error("expected the call to fail");
+  return err;
+}
+
+describe("declarative jobs (e2e)", function () {
+  this.timeout(120_000);
+
+  describe("the manifest directory", () => {
+    let dir: ReturnType<typeof tempDir>;
+    let manifests: string;
+    let agent: TestAgent;
+    let admin: WorkerServiceClient;
+
+    before(async () => {
+      dir = tempDir();
+      manifests = join(dir.path, "jobs.d");
+      mkdirSync(manifests);
+      chmodSync(manifests, 0o755);
+      const config = join(dir.path, "agent.yaml");
+      writeFileSync(config, `apiVersion: jobworker/v1\nkind: AgentConfig\njobs:\n  manifestDir: ${manifests}\n`);
+      agent = await startTestAgent({ args: ["--config", config] });
+      admin = workerClient(agent.address, filesFor(agent.pkiDir, "admin"));
+    });
+
+    after(async () => {
+      admin?.close();
+      await agent?.stop();
+      agent?.cleanup();
+      dir?.cleanup();
+    });
+
+    it("starts the job of a file dropped into the directory within a second, as system:manifests, labelled with the spec and run 1", async () => {
+      const path = join(manifests, "web.yaml");
+      // Written elsewhere and renamed in, as a careful operator (or a ConfigMap update) does.
+      writeFileSync(join(dir.path, "web.yaml"), SLEEPER("web"));
+      const written = Date.now();
+      renameSync(join(dir.path, "web.yaml"), path);
+      const status = await eventually("web running", async () => (await specs(admin)).find((s) => s.name === "web" && s.ready));
+      const [job] = await jobsOf(admin, "web");
+      expect(job, "its job").to.include({ JobStatus: "RUNNING", specName: "web", specRun: 1, owner: "system:manifests", id: status.currentJobId });
+      // The watch, not the periodic re-list (5 s), started it.
+      expect(ms(job!.startTime) - written, "ms from the file to its job").to.be.lessThan(1000);
+      expect(status).to.include({ source: `file:${path}`, owner: "system:manifests", phase: "Running", runs: 1, restarts: 0 });
+      expect(status.manifest).to.include("command: /bin/sleep").and.include("restartPolicy: Always");
+    });
+
+    it("replaces the job when the file changes: the old run is stopped, run 2 runs the new version", async () => {
+      const before = await spec(admin, "web");
+      writeFileSync(join(manifests, "web.yaml"), SLEEPER("web", "  gracePeriod: 1s\n"));
+      const after = await eventually("web run 2", async () => {
+        const s = await spec(admin, "web");
+        return s.ready && s.currentRun === 2 && s;
+      });
+      const [old, current] = await jobsOf(admin, "web");
+      expect(old).to.include({ id: before.currentJobId, JobStatus: "STOPPED", reason: "Stopped" });
+      expect(old!.message).to.match(/replaced by a new version of spec web/);
+      expect(current).to.include({ id: after.currentJobId, JobStatus: "RUNNING", specRun: 2, gracePeriodMs: "1000" });
+      expect(after.restarts, "a new version starts its restarts over").to.equal(0);
+    });
+
+    it("rejects a file with errors, reporting them with their lines, and leaves its job running", async () => {
+      const before = await spec(admin, "web");
+      writeFileSync(join(manifests, "web.yaml"), SLEEPER("web", "  restartPolicy: Sometimes\n  colour: blue\n"));
+      const after = await eventually("web shows the problem", async () => {
+        const s = await spec(admin, "web");
+        return s.message !== "" && s;
+      });
+      expect(after.message).to.match(/was rejected, so the last good version runs/);
+      expect(after.message).to.match(/line 7: \/spec\/restartPolicy: got "Sometimes", expected one of "Always", "OnFailure", "Never"/);
+      expect(after.message).to.match(/line 8: \/spec\/colour: unknown key/);
+      expect(after).to.include({ currentJobId: before.currentJobId, ready: true, currentRun: before.currentRun });
+      expect(agent.logs.some((line) => line.msg === "a manifest file was rejected; what it defined keeps running as it was")).to.equal(true);
+    });
+
+    it("stops the job when its file is removed, and forgets the spec", async () => {
+      const { currentJobId } = await spec(admin, "web");
+      rmSync(join(manifests, "web.yaml"));
+      await eventually("web gone", async () => !(await specs(admin)).some((s) => s.name === "web"));
+      const job = await eventually("its job stopped", async () => (await jobsOf(admin, "web")).find((j) => j.id === currentJobId && j.JobStatus !== "RUNNING"));
+      expect(job).to.include({ JobStatus: "STOPPED", reason: "Stopped" });
+      expect(job!.message).to.match(/its spec web was deleted/);
+    });
+
+    it("ignores dotfiles and editor temporaries, and refuses a file others may write", async () => {
+      writeFileSync(join(manifests, ".web.yaml.swp"), SLEEPER("swp"));
+      writeFileSync(join(manifests, "web.yaml~"), SLEEPER("tilde"));
+      writeFileSync(join(manifests, "open.yaml"), SLEEPER("open"));
+      chmodSync(join(manifests, "open.yaml"), 0o666);
+      writeFileSync(join(manifests, "marker.yaml"), SLEEPER("marker"));
+      await eventually("marker running", async () => (await specs(admin)).some((s) => s.name === "marker" && s.ready));
+      expect((await specs(admin)).map((s) => s.name)).to.deep.equal(["marker"]);
+      await eventually("the refusal logged", () => agent.logs.find((line) => line.file === join(manifests, "open.yaml") && JSON.stringify(line.problems).includes("writable by group or others")));
+      rmSync(join(manifests, "marker.yaml"));
+      await eventually("marker gone", async () => (await specs(admin)).length === 0);
+    });
+
+    it("answers FAILED_PRECONDITION, naming the file, to an Apply or DeleteSpec of a file's spec", async () => {
+      writeFileSync(join(manifests, "fixed.yaml"), SLEEPER("fixed"));
+      await eventually("fixed running", async () => (await specs(admin)).some((s) => s.name === "fixed" && s.ready));
+      const applied = await refusal(apply(admin, SLEEPER("fixed")));
+      expect(applied.code).to.equal(9); // FAILED_PRECONDITION
+      expect(applied.details).to.include(join(manifests, "fixed.yaml"));
+      const deleted = await refusal(call(admin, "DeleteSpec", { name: "fixed" }));
+      expect(deleted.code).to.equal(9);
+      rmSync(join(manifests, "fixed.yaml"));
+      await eventually("fixed gone", async () => (await specs(admin)).length === 0);
+    });
+  });
+
+  describe("Apply and the restart policies", () => {
+    let agent: TestAgent;
+    let admin: WorkerServiceClient;
+    let alice: WorkerServiceClient;
+    let bob: WorkerServiceClient;
+    let viewer: WorkerServiceClient;
+
+    before(async () => {
+      agent = await startTestAgent();
+      admin = workerClient(agent.address, filesFor(agent.pkiDir, "admin"));
+      alice = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
+      bob = workerClient(agent.address, filesFor(agent.pkiDir, "bob"));
+      viewer = workerClient(agent.address, filesFor(agent.pkiDir, "viewer"));
+    });
+
+    after(async () => {
+      for (const client of [admin, alice, bob, viewer]) client?.close();
+      await agent?.stop();
+      agent?.cleanup();
+    });
+
+    it("creates a spec, reports an unchanged apply as unchanged, and a changed one as configured", async () => {
+      expect((await apply(alice, SLEEPER("svc"))).results).to.deep.equal([{ name: "svc", outcome: "created" }]);
+      const first = await eventually("svc running", async () => (await spec(alice, "svc")).ready && spec(alice, "svc"));
+      expect(first).to.include({ owner: "alice", source: "api", runs: 1 });
+      expect((await apply(alice, SLEEPER("svc"))).results[0]!.outcome).to.equal("unchanged");
+      expect((await spec(alice, "svc")).currentJobId, "an unchanged apply leaves the run alone").to.equal(first.currentJobId);
+      expect((await apply(alice, SLEEPER("svc", "  gracePeriod: 2s\n"))).results[0]!.outcome).to.equal("configured");
+      await eventually("svc run 2", async () => (await spec(alice, "svc")).currentRun === 2);
+    });
+
+    it("keeps specs per owner: others answer NOT_FOUND, a taken name ALREADY_EXISTS, readonly may read but not apply", async () => {
+      expect((await refusal(spec(bob, "svc"))).code).to.equal(5); // NOT_FOUND
+      expect((await refusal(call(bob, "DeleteSpec", { name: "svc" }))).code).to.equal(5);
+      expect((await specs(bob)).map((s) => s.name)).to.deep.equal([]);
+      expect((await refusal(apply(bob, SLEEPER("svc")))).code).to.equal(6); // ALREADY_EXISTS
+      expect((await spec(viewer, "svc")).owner).to.equal("alice");
+      expect((await refusal(apply(viewer, SLEEPER("mine")))).code).to.equal(7); // PERMISSION_DENIED
+      expect((await spec(admin, "svc")).owner).to.equal("alice");
+    });
+
+    it("refuses an invalid manifest with every problem and its line, and applies none of its documents", async () => {
+      const text = `${SLEEPER("good")}---\n${SLEEPER("bad", "  restartPolicy: Never\n  backoff: {initial: 10ms}\n")}`;
+      const err = await refusal(apply(alice, text));
+      expect(err.code).to.equal(3); // INVALID_ARGUMENT
+      expect(err.details).to.match(/test\.yaml: 1 problem/).and.match(/line 15: \/spec\/backoff\/initial: got "10ms", expected at least 100ms/);
+      expect((await specs(alice)).map((s) => s.name)).to.deep.equal(["svc"]);
+    });
+
+    it("Always restarts a run that exits 0 after the back-off, doubling it up to max", async () => {
+      await apply(alice, manifest("always", "exit 0", "Always"));
+      const status = await eventually("four runs", async () => (await spec(alice, "always")).runs >= 4 && spec(alice, "always"));
+      expect(status.restarts).to.be.at.least(3);
+      const runs = await jobsOf(alice, "always");
+      const gaps = runs.slice(1, 4).map((job, i) => ms(job.startTime) - ms(runs[i]!.endTime));
+      // The back-off is a floor (never earlier); later is the machine's load.
+      [300, 600, 1200].forEach((delay, i) => expect(gaps[i], `restart ${i + 1} after ${delay} ms`).to.be.within(delay - 20, delay + 5000));
+      await call(alice, "DeleteSpec", { name: "always" });
+    });
+
+    it("OnFailure restarts a failing run, but not one that exits 0 or with a restartPreventExitCode", async () => {
+      await apply(alice, `${manifest("fails", "exit 1", "OnFailure")}---\n${manifest("succeeds", "exit 0", "OnFailure")}---\n${manifest("prevented", "exit 3", "OnFailure", "  restartPreventExitCodes: [3]\n")}`);
+      await eventually("fails restarted twice", async () => (await spec(alice, "fails")).restarts >= 2);
+      const succeeds = await eventually("succeeds completed", async () => (await spec(alice, "succeeds")).phase === "Completed" && spec(alice, "succeeds"));
+      const prevented = await eventually("prevented failed", async () => (await spec(alice, "prevented")).phase === "Failed" && spec(alice, "prevented"));
+      expect(succeeds).to.include({ runs: 1, restarts: 0 });
+      expect(succeeds.lastEnd).to.include({ JobStatus: "EXITED", reason: "Completed", exitCode: 0 });
+      expect(prevented).to.include({ runs: 1, restarts: 0 });
+      expect(prevented.lastEnd).to.include({ reason: "Error", exitCode: 3 });
+      const fails = await spec(alice, "fails");
+      expect(["CrashLoopBackOff", "Running", "Starting"]).to.include(fails.phase);
+      for (const name of ["fails", "succeeds", "prevented"]) await call(alice, "DeleteSpec", { name });
+    });
+
+    it("Never runs once; applying the same spec again runs it again", async () => {
+      await apply(alice, manifest("once", "echo ran; exit 1", "Never"));
+      const failed = await eventually("once failed", async () => (await spec(alice, "once")).phase === "Failed" && spec(alice, "once"));
+      expect(failed).to.include({ runs: 1, restarts: 0 });
+      expect((await apply(alice, manifest("once", "echo ran; exit 1", "Never"))).results[0]!.outcome).to.equal("started");
+      await eventually("once ran twice", async () => (await spec(alice, "once")).runs === 2 && (await spec(alice, "once")).phase === "Failed");
+      const [first] = await jobsOf(alice, "once");
+      expect((await readOutput(alice, { jobID: first!.id, noFollow: true })).toString()).to.equal("ran\n");
+      await call(alice, "DeleteSpec", { name: "once" });
+    });
+
+    it("Always restarts at once a run stopped through Stop; DeleteSpec is what stops it for good", async () => {
+      const { currentJobId } = await spec(alice, "svc");
+      await call(alice, "Stop", { jobID: Buffer.from(currentJobId) });
+      const restarted = await eventually("svc restarted", async () => {
+        const s = await spec(alice, "svc");
+        return s.ready && s.currentJobId !== currentJobId && s;
+      });
+      expect(restarted.restarts).to.equal(1);
+      expect(restarted.lastEnd).to.include({ id: currentJobId, JobStatus: "STOPPED", reason: "Stopped" });
+      const { spec: gone } = await call<object, { spec: SpecStatus__Output }>(alice, "DeleteSpec", { name: "svc" });
+      expect(gone.phase).to.equal("Deleting");
+      const [last] = (await jobsOf(alice, "svc")).filter((j) => j.id === restarted.currentJobId);
+      expect(last).to.include({ JobStatus: "STOPPED" });
+      expect((await refusal(spec(alice, "svc"))).code).to.equal(5);
+    });
+  });
+
+  describe("across an agent restart", () => {
+    it("keeps the spec and adopts its running job instead of starting a second copy", async () => {
+      let agent = await startTestAgent();
+      const stateDir = agent.stateDir;
+      let client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
+      try {
+        await apply(client, SLEEPER("keep"));
+        const before = await eventually("keep running", async () => (await spec(client, "keep")).ready && spec(client, "keep"));
+        client.close();
+        expect(await agent.stop()).to.equal(0);
+        agent = await startTestAgent({ stateDir });
+        client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
+        const after = await eventually("keep adopted", async () => (await spec(client, "keep")).ready && spec(client, "keep"));
+        expect(after).to.include({ currentJobId: before.currentJobId, runs: 1, restarts: 0, phase: "Running" });
+        const running = (await jobsOf(client, "keep")).filter((j) => j.JobStatus === "RUNNING");
+        expect(running.map((j) => j.id)).to.deep.equal([before.currentJobId]);
+      } finally {
+        client.close();
+        await agent.stop();
+        agent.cleanup();
+      }
+    });
+  });
+});
