@@ -15,12 +15,14 @@ import { defaultSettings, type AgentSettings } from "./config/settings.js";
 import { hashPassword } from "./auth/passwords.js";
 import { readFileSync } from "node:fs";
 import { isJobManifestFile, parseManifests } from "./specs/manifest.js";
+import { packageVersion } from "../common/version.js";
 
 /** Exit code for a configuration that does not validate (and other usage errors). */
 const EXIT_CONFIG = 2;
 
 const program = new Command("jobagent")
   .description("Runs and controls Linux processes (jobs) for jobctl clients, over gRPC with mutual TLS 1.3.")
+  .version(packageVersion(), "--version", "print jobagent's version")
   .addOption(new Option("--config <file>", "configuration file (YAML, kind: AgentConfig; schema in config/)").env("JOBAGENT_CONFIG"))
   .option("--validate", "check the configuration file and exit (0 valid, 2 not)")
   .option("--print-config", "print the effective configuration, defaults filled in, and exit")
