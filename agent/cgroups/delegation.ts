@@ -132,9 +132,9 @@ async function prepareConfiguredRoot(fs: CgroupFs, root: string): Promise<string
  * In a cgroup namespace of its own, on a hierarchy mounted with nsdelegate (as
  * systemd mounts it), the kernel refuses to move a process to a cgroup outside
  * the namespace (ENOENT): monitors and jobs could never reach a configured root
- * elsewhere. Said once at start rather than as every job's failure. containerd
- * and CRI-O give privileged containers the host's cgroup namespace, where this
- * does not arise.
+ * elsewhere. Said once at start rather than as every job's failure.
+ * containerd's CRI plugin gives privileged containers the host's cgroup
+ * namespace, where this does not arise.
  */
 async function namespaceReason(mount: Cgroup2Mount, options: DelegationOptions): Promise<string | undefined> {
   if (!mount.nsdelegate) return undefined;
