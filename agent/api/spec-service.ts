@@ -60,8 +60,9 @@ export class SpecService {
 
   getSpec(caller: Identity, name: string): WireSpecStatus {
     const status = this.visible(caller, "status", name);
+    // This spec's own runs: not those of an earlier spec of the same name (perhaps another owner's).
     const runs = this.jobs()
-      .filter((job) => job.spec?.name === name)
+      .filter((job) => job.spec?.uid === status.uid && job.owner === status.owner)
       .sort((a, b) => b.spec!.run - a.spec!.run)
       .slice(0, RECENT_RUNS);
     return toSpecStatus(status, { recentRuns: runs.map(toStatusResponse) });

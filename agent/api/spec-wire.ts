@@ -13,6 +13,7 @@ export function toSpecStatus(status: SpecStatus, detail?: { recentRuns: QuerySta
   const end = status.lastEnd;
   return {
     name: status.name,
+    uid: status.uid,
     owner: status.owner,
     source: status.source.kind === "api" ? "api" : `file:${status.source.path}`,
     manifest: detail ? manifestText(status.spec) : "",

@@ -37,7 +37,10 @@ export interface JobUsage {
 /** What a job started for a job spec carries: the label that ties the run to its spec. */
 export interface JobSpecRun {
   name: string;
+  /** The spec's identity: a spec deleted and created again under the same name is another spec, and takes over nothing of this one. */
+  uid: string;
   run: number;
+  /** The version of the spec the run was started from. */
   hash: string;
 }
 
@@ -77,7 +80,7 @@ export interface JobRecord {
   workDirLeft?: boolean;
   /** A Stop under way (saved, so that an agent restart does not forget it): killAt is epoch ms. */
   stopRequest?: { reason: JobReason; message: string; killAt: number };
-  /** A run of a declarative job spec (agent/specs): its name, run number (1, 2, ...) and the spec version's hash. */
+  /** A run of a declarative job spec (agent/specs): its name, identity, run number (1, 2, ...) and the spec version's hash. */
   spec?: JobSpecRun;
   /** The job's monitor (jobworker-monitor): pid and start time identify it across pid reuse. */
   monitorPid?: number;

@@ -10,8 +10,8 @@
 // subdirectories. A manifest runs commands, so a file (or the directory) that
 // others than its owner may write, or that belongs to someone other than the
 // agent's user or root, is rejected.
-import { watch, type FSWatcher } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { constants, watch, type FSWatcher, type Stats } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { REQUEST_LIMITS } from "../../common/request-limits.js";
@@ -31,6 +31,8 @@ const MANIFEST = /^[^.#].*\.(ya?ml|json)$/;
 
 export class ManifestDir {
   private watcher?: FSWatcher;
+  /** The directory the watch is on: one removed and made again needs a new watch (inotify follows the inode). */
+  private watchedIno?: number;
   private relist?: NodeJS.Timeout;
   private settle?: NodeJS.Timeout;
   private scanning?: Promise<void>;
@@ -49,10 +51,10 @@ export class ManifestDir {
   /** The first scan (awaited: the reconciler then knows every file spec), then watching. */
   async start(): Promise<void> {
     compileManifestSchema();
+    this.watchDir(await stat(this.dir).then((info) => info.ino, () => undefined));
     await this.scan();
-    this.watchDir();
     this.relist = setInterval(() => {
-      if (!this.watcher) this.watchDir(); // the directory may have appeared since
+      if (!this.watcher) this.watchDir(); // the directory may have appeared since (read() notes its inode)
       this.requestScan();
     }, this.relistMs);
     this.relist.unref();
@@ -81,13 +83,17 @@ export class ManifestDir {
       if (this.closed) return;
       const scan = await this.read();
       if (this.closed) return;
+      if (scan === undefined) continue; // unreadable: keep the last picture rather than stop every file spec
       await this.sync(scan).catch((err) => this.logger?.error({ err, dir: this.dir }, "applying the manifest directory failed"));
     } while (this.again);
   }
 
-  private watchDir(): void {
+  private watchDir(ino?: number): void {
+    this.watcher?.close();
+    this.watcher = undefined;
     try {
       this.watcher = watch(this.dir, () => this.requestScan());
+      this.watchedIno = ino;
       this.watcher.on("error", (err) => {
         this.logger?.warn({ err, dir: this.dir }, "watching the manifest directory failed; re-listing it only");
         this.watcher?.close();
@@ -104,19 +110,28 @@ export class ManifestDir {
     this.settle = setTimeout(() => void this.scan(), SETTLE_MS);
   }
 
-  private async read(): Promise<ManifestScan> {
+  /**
+   * The directory as it is now; undefined when it cannot be trusted or read
+   * (a transient error, a moment of g+w): the reconciler then keeps what it
+   * has. Missing, it holds no specs, as kubelet treats a missing static pod path.
+   */
+  private async read(): Promise<ManifestScan | undefined> {
     const scan: ManifestScan = new Map();
     let names: string[];
     try {
-      const dirProblem = unsafe(await stat(this.dir));
+      const info = await stat(this.dir);
+      if (this.watcher && info.ino !== this.watchedIno) this.watchDir(info.ino);
+      else this.watchedIno ??= info.ino;
+      const dirProblem = unsafe(info);
       if (dirProblem) {
-        this.logOnce(this.dir, dirProblem, () => this.logger?.error({ dir: this.dir, problem: dirProblem }, "the manifest directory is refused: no file specs"));
-        return scan;
+        this.logOnce(this.dir, dirProblem, () => this.logger?.error({ dir: this.dir, problem: dirProblem }, "the manifest directory is refused: nothing in it is read, what runs stays"));
+        return undefined;
       }
       names = (await readdir(this.dir)).filter((name) => MANIFEST.test(name) && !name.endsWith("~") && !name.endsWith("#"));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.error({ err, dir: this.dir }, "cannot read the manifest directory");
-      return scan; // missing: no file specs, as kubelet does with a missing static pod path
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return scan;
+      this.logger?.error({ err, dir: this.dir }, "cannot read the manifest directory; what runs stays");
+      return undefined;
     }
     for (const name of names.sort()) {
       const path = join(this.dir, name);
@@ -130,10 +145,11 @@ export class ManifestDir {
   /** The file's specs, or its problems; undefined if it is not a regular file (or went away meanwhile). */
   private async readFile(path: string): Promise<JobSpec[] | ConfigFileError | undefined> {
     try {
-      const info = await stat(path);
+      // Checked and read through one descriptor: a symlink swapped between a stat and a read cannot slip another file in.
+      const { info, text: content } = await readChecked(path);
       if (!info.isFile()) return undefined;
       const problem = unsafe(info) ?? (info.size > MAX_MANIFEST_BYTES ? `${info.size} bytes: at most ${MAX_MANIFEST_BYTES}` : undefined);
-      const text = problem ? `refused: ${problem}` : await readFile(path, "utf8");
+      const text = problem ? `refused: ${problem}` : content!;
       const result = problem ? new ConfigFileError(path, [`refused: ${problem}`]) : parse(path, text);
       if (!Array.isArray(result)) this.logOnce(path, text, () => this.logger?.error({ file: path, problems: result.problems }, "a manifest file was rejected; what it defined keeps running as it was"));
       else this.seen.set(path, text);
@@ -147,6 +163,18 @@ export class ManifestDir {
   private logOnce(key: string, text: string, log: () => void): void {
     if (this.seen.get(key) !== text) log();
     this.seen.set(key, text);
+  }
+}
+
+/** The file's status and, if it is a small enough regular file, its text, through one open descriptor. */
+async function readChecked(path: string): Promise<{ info: Stats; text?: string }> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO planted here must not hang the scan
+  try {
+    const info = await file.stat();
+    if (!info.isFile() || info.size > MAX_MANIFEST_BYTES) return { info };
+    return { info, text: await file.readFile("utf8") };
+  } finally {
+    await file.close();
   }
 }
 

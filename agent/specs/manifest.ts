@@ -10,7 +10,7 @@ import { formatDuration, parseDuration } from "../../common/duration.js";
 import { limitsDocument, limitsFromDocument, type LimitsDocument } from "../config/document.js";
 import { ConfigFileError, SCHEMA_PATH as AGENT_SCHEMA_PATH } from "../config/load.js";
 import { compileSchema, lineOf, schemaProblems, yamlProblems } from "../config/yaml-schema.js";
-import { DEFAULT_BACKOFF, MIN_BACKOFF_MS, type JobSpec, type RestartPolicy } from "./spec.js";
+import { DEFAULT_BACKOFF, MIN_BACKOFF_MAX_MS, MIN_BACKOFF_MS, type JobSpec, type RestartPolicy } from "./spec.js";
 
 export const JOB_SPEC_SCHEMA_PATH = fileURLToPath(new URL("../../../config/job-spec.schema.json", import.meta.url));
 
@@ -79,7 +79,12 @@ function isEmpty(doc: Document): boolean {
 
 function checkDocument(doc: Document, lines: LineCounter): { spec?: JobSpec; problems: string[] } {
   if (doc.errors.length > 0) return { problems: yamlProblems(doc, lines) };
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS(); // the yaml library refuses an alias bomb here ("Excessive alias count")
+  } catch (err) {
+    return { problems: [`YAML: ${(err as Error).message}`] };
+  }
   const problems = schemaProblems(validate(), value, doc, lines);
   if (problems.length > 0) return { problems };
   const document = value as JobDocument;
@@ -89,8 +94,9 @@ function checkDocument(doc: Document, lines: LineCounter): { spec?: JobSpec; pro
 
 function backoffProblems(document: JobDocument, doc: Document, lines: LineCounter): string[] {
   return Object.entries(document.spec.backoff ?? {})
-    .filter(([, text]) => parseDuration(text) < MIN_BACKOFF_MS)
-    .map(([key, text]) => `line ${lineOf(doc, lines, `/spec/backoff/${key}`)}: /spec/backoff/${key}: got ${JSON.stringify(text)}, expected at least ${MIN_BACKOFF_MS}ms`);
+    .map(([key, text]) => ({ key, text, min: key === "max" ? MIN_BACKOFF_MAX_MS : MIN_BACKOFF_MS }))
+    .filter(({ text, min }) => parseDuration(text) < min)
+    .map(({ key, text, min }) => `line ${lineOf(doc, lines, `/spec/backoff/${key}`)}: /spec/backoff/${key}: got ${JSON.stringify(text)}, expected at least ${formatDuration(min)}`);
 }
 
 function specOf(d: JobDocument): JobSpec {

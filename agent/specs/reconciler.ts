@@ -2,6 +2,7 @@
 // and the manifest directory: it keeps one SpecRunner per spec name, and
 // creates, updates and deletes them as the sources change. Names are unique
 // per agent: a name belongs to the source that defined it first.
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import type { JobRecord } from "../jobs/record.js";
@@ -40,7 +41,7 @@ export class Reconciler {
     await options.store.init();
     const states = await options.store.loadAll((file, err) => options.logger?.error({ file, err }, "unreadable job spec state: ignored"));
     for (const state of states) {
-      if (state.source.kind === "api" && state.spec) reconciler.run(state.spec, state.source, state);
+      if (state.source.kind === "api") await reconciler.run(state.spec, state.source, state);
       else reconciler.unclaimed.set(state.name, state);
     }
     return reconciler;
@@ -60,7 +61,7 @@ export class Reconciler {
     return Promise.all(entries.map(async ({ spec, source }) => {
       const existing = this.runners.get(spec.name);
       if (existing) return existing.update(spec);
-      this.run(spec, source, this.newState(spec, source));
+      await this.run(spec, source, this.newState(spec, source));
       return "created" as const;
     }));
   }
@@ -92,6 +93,7 @@ export class Reconciler {
    * nothing that runs: its specs keep their runs and show its problems.
    */
   async syncFiles(scan: ManifestScan): Promise<void> {
+    if (!this.scanned) this.resumeRejected(scan);
     const claims = this.claims(scan);
     for (const [path, result] of scan) {
       if (!Array.isArray(result)) {
@@ -111,6 +113,7 @@ export class Reconciler {
         const refused = this.refusal(spec);
         if (refused) {
           this.options.logger?.error({ file: path, spec: spec.name, problem: refused }, "a job spec in the manifest directory was refused; what it defined keeps running as it was");
+          this.resumeSaved(spec.name, path); // an agent started since: the last good version, as saved
           this.runners.get(spec.name)?.setProblem(`${path}: ${refused}`);
           continue;
         }
@@ -150,6 +153,27 @@ export class Reconciler {
     return claims;
   }
 
+  /**
+   * At the first scan: the specs of a file that is rejected now resume the
+   * version an earlier agent saved, so that an invalid file changes nothing
+   * that runs, across an agent restart too.
+   */
+  private resumeRejected(scan: ManifestScan): void {
+    for (const [path, result] of scan) {
+      if (Array.isArray(result)) continue;
+      const saved = [...this.unclaimed.values()].filter((state) => state.source.kind === "file" && state.source.path === path);
+      for (const state of saved) this.resumeSaved(state.name, path);
+      if (saved.length > 0) this.files.set(path, new Set(saved.map((state) => state.name)));
+    }
+  }
+
+  private resumeSaved(name: string, path: string): void {
+    const state = this.unclaimed.get(name);
+    if (!state || this.runners.has(name)) return;
+    this.unclaimed.delete(name);
+    void this.run(state.spec, { kind: "file", path }, { ...state, source: { kind: "file", path } });
+  }
+
   /** The agent is going away: no more starts or restarts; the jobs run on for the next agent. */
   close(): void {
     for (const runner of this.runners.values()) runner.detach();
@@ -170,24 +194,26 @@ export class Reconciler {
     if (runner) {
       runner.moveTo(source); // the same name, moved to another file: the same spec
       runner.setProblem(undefined);
-      void runner.update(spec); // decided at once; a replaced run stops in its own time
+      // Only a changed file replaces anything: a re-list must not run again a spec that ended for good.
+      if (specHash(spec) !== runner.hash) void runner.update(spec);
       return;
     }
     const saved = this.unclaimed.get(spec.name);
     this.unclaimed.delete(spec.name);
-    this.run(spec, source, saved ? { ...saved, source } : this.newState(spec, source));
+    await this.run(spec, source, saved ? asVersion({ ...saved, source }, spec) : this.newState(spec, source));
   }
 
-  private run(spec: JobSpec, source: SpecSource, state: SpecState): void {
+  /** Registers the runner at once (a name is taken synchronously), saves its state, then lets it begin. */
+  private async run(spec: JobSpec, source: SpecSource, state: SpecState): Promise<void> {
     const runner = new SpecRunner(this.options.ctx, spec, source, state);
     this.runners.set(spec.name, runner);
-    void this.options.ctx.save(state).catch(() => {}); // the runner saves again as it goes
+    await this.options.ctx.save(state).catch((err) => this.options.logger?.error({ spec: spec.name, err }, "saving a job spec's state failed"));
     void runner.begin(this.options.jobs()).catch((err) => this.options.logger?.error({ spec: spec.name, err }, "starting a job spec failed"));
   }
 
   private newState(spec: JobSpec, source: SpecSource): SpecState {
     return {
-      name: spec.name, source, ...(source.kind === "api" && { spec }), hash: specHash(spec),
+      name: spec.name, uid: randomUUID(), source, spec, hash: specHash(spec),
       createdAt: new Date().toISOString(), runs: 0, restarts: 0, consecutive: 0,
     };
   }
@@ -203,8 +229,8 @@ export class Reconciler {
   private async dropUnclaimed(): Promise<void> {
     const gone = this.unclaimed;
     this.unclaimed = new Map();
-    for (const name of gone.keys()) {
-      const running = this.options.jobs().filter((job) => job.spec?.name === name && !isFinal(job.state));
+    for (const [name, state] of gone) {
+      const running = this.options.jobs().filter((job) => job.spec?.uid === state.uid && !isFinal(job.state));
       for (const job of running) void this.options.ctx.jobs.stop(job.id, undefined, { message: `its spec ${name}'s manifest file is gone` }).catch(() => {});
       if (!this.runners.has(name)) await this.options.store.remove(name);
     }
@@ -215,6 +241,14 @@ export class Reconciler {
     if (!runner) throw new NotFoundError(`job spec ${name} not found`);
     return runner;
   }
+}
+
+/** A saved state taken on by what may be a newer version of its spec (a file edited while no agent ran). */
+function asVersion(state: SpecState, spec: JobSpec): SpecState {
+  const hash = specHash(spec);
+  if (hash === state.hash) return { ...state, spec };
+  const { pendingRestart: _dropped, ...rest } = state;
+  return { ...rest, spec, hash, restarts: 0, consecutive: 0 };
 }
 
 function readOnly(name: string, path: string): FailedPreconditionError {

@@ -53,6 +53,8 @@ export interface SpecContext {
 
 export interface SpecStatus {
   name: string;
+  /** The spec's identity; its runs carry it. */
+  uid: string;
   source: SpecSource;
   owner: string;
   spec: JobSpec;
@@ -75,11 +77,12 @@ export interface SpecStatus {
 
 export class SpecRunner {
   private phase: SpecPhase = "Starting";
-  private current?: { id: string; run: number; running: boolean };
+  private current?: { id: string; run: number; hash: string; running: boolean };
   private timer?: NodeJS.Timeout;
-  private nextRestartAt?: number;
   private message?: string;
   private steps: Promise<unknown> = Promise.resolve();
+  /** Starts and replaces queued or under way: the spec has a run coming even if none is current yet. */
+  private queued = 0;
   private closed = false;
 
   constructor(
@@ -97,6 +100,11 @@ export class SpecRunner {
     return this.where;
   }
 
+  /** The hash of the version it runs, or will run. */
+  get hash(): string {
+    return this.state.hash;
+  }
+
   /** A file spec whose name moved to another file; the owner (and so its jobs') stays. */
   moveTo(source: SpecSource): void {
     this.where = source;
@@ -105,73 +113,87 @@ export class SpecRunner {
 
   /**
    * Takes over from what the agent found: the newest running job of this
-   * spec's current version is adopted (others are stopped); with none, the
-   * last run's end decides, as if it had just ended.
+   * spec (its uid and owner) is adopted, replaced if it runs another version,
+   * and any other is stopped. With none running, a restart an earlier agent
+   * had decided is kept to its time; an end no agent saw is decided now.
    */
   begin(jobs: JobRecord[]): Promise<void> {
     return this.serial(async () => {
-      const mine = jobs.filter((job) => job.spec?.name === this.name).sort((a, b) => a.spec!.run - b.spec!.run);
+      const owner = ownerOf(this.where);
+      const mine = jobs.filter((job) => job.spec?.uid === this.state.uid && job.owner === owner).sort((a, b) => a.spec!.run - b.spec!.run);
       this.state.runs = Math.max(this.state.runs, ...mine.map((job) => job.spec!.run)); // a run started just before a crash
       const running = mine.filter((job) => !isFinal(job.state));
       const adopt = running.at(-1);
       for (const extra of running.slice(0, -1)) void this.stopQuietly(extra.id, `a second run of spec ${this.name}`);
-      const hash = specHash(this.spec);
-      if (this.state.hash !== hash) return this.replace(hash, adopt);
-      if (adopt) return this.adopt(adopt);
+      if (adopt) {
+        this.current = { id: adopt.id, run: adopt.spec!.run, hash: adopt.spec!.hash, running: adopt.state === "RUNNING" };
+        this.phase = "Running";
+        this.follow(adopt.id);
+        if (adopt.spec!.hash !== this.state.hash) await this.replaceStep(); // the spec changed while no agent ran
+        return;
+      }
       const lastJob = mine.at(-1);
       const lastEnd = lastJob && lastJob.spec!.run >= (this.state.lastEnd?.run ?? 0) ? toLastEnd(lastJob) : this.state.lastEnd;
-      if (this.state.runs === 0 || !lastEnd || lastEnd.run < this.state.runs) return this.startRun(false);
+      const pending = this.state.pendingRestart;
+      if (pending && pending.after === (lastEnd?.jobId ?? "")) {
+        this.phase = "CrashLoopBackOff";
+        return this.scheduleRestart(Math.max(0, pending.at - Date.now()), pending.after);
+      }
+      if (!lastEnd || lastEnd.run < this.state.runs || lastEnd.hash !== this.state.hash) return this.startRun(false);
       this.state.lastEnd = lastEnd;
       this.afterEnd(lastEnd, Date.now() - Date.parse(lastEnd.endTime ?? lastEnd.startTime));
+      await this.save();
     });
   }
 
   /**
-   * A new version of the spec (or the same again): replaces the run, or starts
-   * one if none runs nor is due. Resolves with what it does as soon as that is
-   * decided, not once a replaced run has stopped (its grace period).
+   * A new version of the spec (or the same again). A new version is saved
+   * before this resolves, then replaces the run in its own time (the old
+   * run's grace period); the same version starts a run only if none runs nor
+   * is coming. Never waits for a step under way.
    */
-  update(spec: JobSpec): Promise<"configured" | "unchanged" | "started"> {
-    return new Promise((decided) => {
-      void this.serial(async () => {
-        const hash = specHash(spec);
-        if (hash !== this.state.hash) {
-          this.spec = spec;
-          decided("configured");
-          return this.replace(hash, this.current && { id: this.current.id });
-        }
-        if (this.current || this.timer) return decided("unchanged");
-        decided("started"); // ended for good (Completed, Stopped...): applying it again runs it again
-        await this.startRun(false);
-      }).catch((err) => this.ctx.logger?.error({ spec: this.name, err }, "updating a job spec failed"));
-    });
+  async update(spec: JobSpec): Promise<"configured" | "unchanged" | "started"> {
+    const hash = specHash(spec);
+    if (hash === this.state.hash) {
+      if (this.current || this.timer || this.queued > 0) return "unchanged";
+      this.enqueue(() => this.startRun(false)); // ended for good (Completed, Stopped...): applying it again runs it again
+      return "started";
+    }
+    this.spec = spec;
+    this.cancelRestart();
+    Object.assign(this.state, { spec, hash, restarts: 0, consecutive: 0 });
+    await this.save();
+    this.enqueue(() => this.replaceStep());
+    return "configured";
   }
 
-  /** Stops the run (its grace period) and ends this runner; resolves once the job has ended. */
+  /** Stops the run (its own grace period) and ends this runner; resolves once the job has ended. */
   delete(): Promise<void> {
+    this.closed = true; // at once: a start queued or under way starts nothing
+    this.cancelRestart();
     return this.serial(async () => {
-      this.closed = true;
-      this.cancelRestart();
       this.phase = "Deleting";
-      if (this.current) await this.stopQuietly(this.current.id, `its spec ${this.name} was deleted`);
+      const current = this.current;
       this.current = undefined;
+      if (current) await this.stopQuietly(current.id, `its spec ${this.name} was deleted`);
     });
   }
 
   /** The agent is going away: no more restarts; the job runs on for the next agent. */
   detach(): void {
     this.closed = true;
-    this.cancelRestart();
+    clearTimeout(this.timer); // the pending restart stays saved, for the next agent
+    this.timer = undefined;
   }
 
   status(): SpecStatus {
     const s = this.state;
     return {
-      name: this.name, source: this.where, owner: ownerOf(this.where), spec: this.spec, hash: s.hash, phase: this.phase,
+      name: this.name, uid: s.uid, source: this.where, owner: ownerOf(this.where), spec: this.spec, hash: s.hash, phase: this.phase,
       ready: this.current?.running === true, restarts: s.restarts, runs: s.runs, createdAt: s.createdAt,
       ...(this.current && { currentJobId: this.current.id, currentRun: this.current.run }),
       ...(s.lastEnd && { lastEnd: s.lastEnd }),
-      ...(this.nextRestartAt !== undefined && { nextRestartAt: this.nextRestartAt }),
+      ...(this.timer && s.pendingRestart && { nextRestartAt: s.pendingRestart.at }),
       ...(this.message !== undefined && { message: this.message }),
     };
   }
@@ -187,17 +209,17 @@ export class SpecRunner {
     return next;
   }
 
-  private adopt(job: JobRecord): void {
-    this.current = { id: job.id, run: job.spec!.run, running: job.state === "RUNNING" };
-    this.phase = "Running";
-    this.follow(job.id);
+  private enqueue(step: () => Promise<void>): void {
+    this.queued++;
+    void this.serial(step)
+      .catch((err) => this.ctx.logger?.error({ spec: this.name, err }, "a job spec's step failed"))
+      .finally(() => this.queued--);
   }
 
-  /** Stops the run of an older version (if any), then starts this one with its counters reset. */
-  private async replace(hash: string, old: { id: string } | undefined): Promise<void> {
-    this.cancelRestart();
-    Object.assign(this.state, { hash, restarts: 0, consecutive: 0 });
-    if (this.where.kind === "api") this.state.spec = this.spec;
+  /** Stops a run of an older version (if any), then starts the current one. */
+  private async replaceStep(): Promise<void> {
+    const old = this.current;
+    if (old?.hash === this.state.hash) return; // an earlier step started this version already
     if (old) {
       this.phase = "Replacing";
       this.current = undefined; // its end is not this spec's any more: no restart decision on it
@@ -209,28 +231,30 @@ export class SpecRunner {
 
   private async startRun(restart: boolean): Promise<void> {
     this.cancelRestart();
-    if (this.closed) return;
+    if (this.closed || this.current) return;
     const run = this.state.runs + 1;
+    const hash = this.state.hash;
     this.phase = "Starting";
     let job: JobRecord;
     try {
       job = await this.ctx.jobs.start(ownerOf(this.where), this.spec.command, this.spec.args, {
         gracePeriodMs: this.spec.gracePeriodMs,
         limits: this.ctx.limitsFor(this.spec.limits),
-        spec: { name: this.name, run, hash: this.state.hash },
+        spec: { name: this.name, uid: this.state.uid, run, hash },
       });
     } catch (err) {
       // Not a run: nothing started. Tried again with the back-off, whatever the policy.
       this.message = bounded(`the start was refused: ${(err as Error).message}`);
       this.ctx.logger?.warn({ spec: this.name, err }, "starting a run of a job spec was refused; trying again after the back-off");
-      this.backOff(0);
+      this.backOff(0, 0, this.state.lastEnd?.jobId ?? "");
       await this.save();
       return;
     }
     Object.assign(this.state, { runs: run, restarts: this.state.restarts + (restart ? 1 : 0) });
+    delete this.state.pendingRestart;
     if (restart) this.ctx.restarted(this.name);
     this.message = undefined;
-    this.current = { id: job.id, run, running: job.state === "RUNNING" };
+    this.current = { id: job.id, run, hash, running: job.state === "RUNNING" };
     this.phase = job.state === "RUNNING" ? "Running" : "Starting"; // FAILED: its end comes through follow()
     this.ctx.logger?.info({ spec: this.name, run, jobId: job.id, restart }, "job spec run started");
     this.follow(job.id);
@@ -259,32 +283,37 @@ export class SpecRunner {
       this.phase = end.reason === "Completed" ? "Completed" : end.state === "STOPPED" && !isFailure(end) ? "Stopped" : "Failed";
       return;
     }
-    if (restartsAtOnce(end)) return void this.scheduleRestart(0);
-    this.backOff(runDurationMs(end), sinceEndMs);
+    if (restartsAtOnce(end)) return this.scheduleRestart(0, end.jobId);
+    this.backOff(runDurationMs(end), sinceEndMs, end.jobId);
   }
 
-  private backOff(lastRunMs: number, sinceEndMs = 0): void {
+  private backOff(lastRunMs: number, sinceEndMs: number, after: string): void {
     const { delayMs, consecutive } = nextDelay(this.spec.backoff, this.state.consecutive, lastRunMs);
     this.state.consecutive = consecutive;
     this.phase = "CrashLoopBackOff";
-    this.scheduleRestart(Math.max(0, delayMs - sinceEndMs));
+    this.scheduleRestart(Math.max(0, delayMs - sinceEndMs), after);
   }
 
-  private scheduleRestart(delayMs: number): void {
+  /** Saved (with the caller's save) so that a restarted agent keeps to the same time instead of deciding again. */
+  private scheduleRestart(delayMs: number, after: string): void {
     this.cancelRestart();
     if (this.closed) return;
-    this.nextRestartAt = Date.now() + delayMs;
-    this.timer = setTimeout(() => void this.serial(() => this.startRun(true)), delayMs);
+    this.state.pendingRestart = { after, at: Date.now() + delayMs };
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(() => this.startRun(true));
+    }, delayMs);
   }
 
   private cancelRestart(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.nextRestartAt = undefined;
+    delete this.state.pendingRestart;
   }
 
+  /** With the job's own grace period: a replaced run stops as it was told it would. */
   private async stopQuietly(id: string, message: string): Promise<JobRecord | undefined> {
-    return this.ctx.jobs.stop(id, this.spec.gracePeriodMs, { message }).catch((err) => {
+    return this.ctx.jobs.stop(id, undefined, { message }).catch((err) => {
       this.ctx.logger?.warn({ spec: this.name, jobId: id, err }, "stopping a job spec's run failed");
       return undefined;
     });
@@ -305,7 +334,7 @@ function bounded(message: string): string {
 function toLastEnd(record: JobRecord): LastEnd {
   const end: RunEnd & Partial<LastEnd> = record;
   return {
-    jobId: record.id, run: record.spec?.run ?? 0, state: end.state, reason: end.reason, exitCode: end.exitCode, signal: end.signal,
+    jobId: record.id, run: record.spec?.run ?? 0, hash: record.spec?.hash ?? "", state: end.state, reason: end.reason, exitCode: end.exitCode, signal: end.signal,
     startTime: end.startTime, endTime: end.endTime, message: record.message,
   };
 }

@@ -10,13 +10,23 @@ import type { JobRecord } from "../jobs/record.js";
 import type { JobSpec, SpecSource } from "./spec.js";
 
 /** How a run ended, kept with its spec (the job's own record may have been forgotten since). */
-export type LastEnd = Pick<JobRecord, "state" | "reason" | "exitCode" | "signal" | "startTime" | "endTime" | "message"> & { jobId: string; run: number };
+export type LastEnd = Pick<JobRecord, "state" | "reason" | "exitCode" | "signal" | "startTime" | "endTime" | "message"> & {
+  jobId: string;
+  run: number;
+  /** The version it ran. */
+  hash: string;
+};
 
 export interface SpecState {
   name: string;
+  /** This spec's identity (a UUID): its runs carry it, so a later spec of the same name adopts none of them. */
+  uid: string;
   source: SpecSource;
-  /** API specs only: the spec as applied. */
-  spec?: JobSpec;
+  /**
+   * The spec's current version: as applied, or as last read from its file
+   * (an agent started while that file is invalid resumes this version).
+   */
+  spec: JobSpec;
   /** The version the counters below are for (a new version starts restarts and the streak over). */
   hash: string;
   createdAt: string;
@@ -27,6 +37,8 @@ export interface SpecState {
   /** Back-off delays since the streak last reset (restart-policy.ts nextDelay). */
   consecutive: number;
   lastEnd?: LastEnd;
+  /** A restart decided and not yet made: after which run's end (a job id, "" for none), and when (epoch ms). */
+  pendingRestart?: { after: string; at: number };
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -20,6 +20,12 @@ export const DEFAULT_BACKOFF: Readonly<Backoff> = Object.freeze({ initialMs: 10_
 
 /** Shorter back-offs would let a crashing job spin the agent (systemd's RestartSec defaults to 100 ms). */
 export const MIN_BACKOFF_MS = 100;
+/**
+ * The cap may not be lower than this: a crash loop settles at one start a
+ * second per spec at most. (Measured in review: 10 specs of /bin/true at
+ * 100 ms made 47-58 job starts a second on the 2-core dev machine.)
+ */
+export const MIN_BACKOFF_MAX_MS = 1000;
 
 export interface JobSpec {
   name: string;

@@ -88,7 +88,7 @@ describe("declarative jobs (e2e)", function () {
       dir?.cleanup();
     });
 
-    it("starts the job of a file dropped into the directory within a second, as system:manifests, labelled with the spec and run 1", async () => {
+    it("starts the job of a file dropped into the directory at once (the watch, not the 5 s re-list), as system:manifests, labelled with the spec and run 1", async () => {
       const path = join(manifests, "web.yaml");
       // Written elsewhere and renamed in, as a careful operator (or a ConfigMap update) does.
       writeFileSync(join(dir.path, "web.yaml"), SLEEPER("web"));
@@ -97,8 +97,8 @@ describe("declarative jobs (e2e)", function () {
       const status = await eventually("web running", async () => (await specs(admin)).find((s) => s.name === "web" && s.ready));
       const [job] = await jobsOf(admin, "web");
       expect(job, "its job").to.include({ JobStatus: "RUNNING", specName: "web", specRun: 1, owner: "system:manifests", id: status.currentJobId });
-      // The watch, not the periodic re-list (5 s), started it.
-      expect(ms(job!.startTime) - written, "ms from the file to its job").to.be.lessThan(1000);
+      // The watch, not the periodic re-list (5 s), started it: typically 150-400 ms here; 2.5 s allows for a loaded machine.
+      expect(ms(job!.startTime) - written, "ms from the file to its job").to.be.lessThan(2500);
       expect(status).to.include({ source: `file:${path}`, owner: "system:manifests", phase: "Running", runs: 1, restarts: 0 });
       expect(status.manifest, "ListSpecs leaves the manifest out").to.equal("");
       expect((await spec(admin, "web")).manifest, "GetSpec has it, defaults written out").to.include("command: /bin/sleep").and.include("restartPolicy: Always");
@@ -144,8 +144,10 @@ describe("declarative jobs (e2e)", function () {
     it("ignores dotfiles and editor temporaries, and refuses a file others may write", async () => {
       writeFileSync(join(manifests, ".web.yaml.swp"), SLEEPER("swp"));
       writeFileSync(join(manifests, "web.yaml~"), SLEEPER("tilde"));
-      writeFileSync(join(manifests, "open.yaml"), SLEEPER("open"));
-      chmodSync(join(manifests, "open.yaml"), 0o666);
+      // Made writable by all before it is in the directory, so no scan ever sees it otherwise.
+      writeFileSync(join(dir.path, "open.yaml"), SLEEPER("open"));
+      chmodSync(join(dir.path, "open.yaml"), 0o666);
+      renameSync(join(dir.path, "open.yaml"), join(manifests, "open.yaml"));
       writeFileSync(join(manifests, "marker.yaml"), SLEEPER("marker"));
       await eventually("marker running", async () => (await specs(admin)).some((s) => s.name === "marker" && s.ready));
       expect((await specs(admin)).map((s) => s.name)).to.deep.equal(["marker"]);
@@ -278,6 +280,39 @@ describe("declarative jobs (e2e)", function () {
   });
 
   describe("across an agent restart", () => {
+    it("keeps the runs of a manifest file that is invalid when the agent starts again", async () => {
+      const dir = tempDir();
+      const manifests = join(dir.path, "jobs.d");
+      mkdirSync(manifests);
+      chmodSync(manifests, 0o755);
+      const config = join(dir.path, "agent.yaml");
+      writeFileSync(config, `apiVersion: jobworker/v1\nkind: AgentConfig\njobs:\n  manifestDir: ${manifests}\n`);
+      let agent = await startTestAgent({ args: ["--config", config] });
+      let admin = workerClient(agent.address, filesFor(agent.pkiDir, "admin"));
+      try {
+        writeFileSync(join(manifests, "web.yaml"), SLEEPER("web"));
+        const before = await eventually("web running", async () => (await specs(admin)).find((s) => s.name === "web" && s.ready));
+        admin.close();
+        expect(await agent.stop()).to.equal(0);
+        writeFileSync(join(manifests, "web.yaml"), SLEEPER("web", "  colour: blue\n"));
+        agent = await startTestAgent({ stateDir: agent.stateDir, args: ["--config", config] });
+        admin = workerClient(agent.address, filesFor(agent.pkiDir, "admin"));
+        const after = await eventually("web adopted, with the file's problem", async () => {
+          const s = (await specs(admin)).find((x) => x.name === "web");
+          return s?.ready && s.message !== "" && s;
+        });
+        expect(after.currentJobId, "the same job").to.equal(before.currentJobId);
+        expect(after.message).to.match(/line 7: \/spec\/colour: unknown key/);
+        const running = (await jobsOf(admin, "web")).filter((j) => j.JobStatus === "RUNNING");
+        expect(running.map((j) => j.id)).to.deep.equal([before.currentJobId]);
+      } finally {
+        admin.close();
+        await agent.stop();
+        agent.cleanup();
+        dir.cleanup();
+      }
+    });
+
     it("keeps the spec and adopts its running job instead of starting a second copy", async () => {
       let agent = await startTestAgent();
       const stateDir = agent.stateDir;

@@ -43,7 +43,7 @@ describe("specs/manifest", () => {
       'line 3: /metadata/name: got "Bad_Name", expected a DNS label: lower-case letters, digits and \'-\', at most 63, starting and ending with a letter or digit; unique per agent',
       "line 13: /spec/extra: unknown key (not in the schema)",
       'line 12: /spec/restartPolicy: got "Sometimes", expected one of "Always", "OnFailure", "Never"',
-      'line 20: /spec/backoff/max: got "50ms", expected at least 100ms',
+      'line 20: /spec/backoff/max: got "50ms", expected at least 1s',
     ]);
   });
 
@@ -52,6 +52,11 @@ describe("specs/manifest", () => {
     expect(problems("apiVersion: jobworker/v1\nkind: [unclosed\n")[0]).to.match(/^line \d: YAML: /);
     expect(problems(doc("web").replace("kind: Job", "kind: AgentConfig"))[0]).to.match(/\/kind: got "AgentConfig", expected "Job"/);
     expect(problems(Array.from({ length: MAX_DOCUMENTS + 1 }, (_, i) => doc(`j${i}`)).join("---\n"))).to.deep.equal([`${MAX_DOCUMENTS + 1} documents: at most ${MAX_DOCUMENTS} per file or request`]);
+  });
+
+  it("refuses an alias bomb as a problem of the manifest, not an internal error", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
+    expect(problems(bomb)[0]).to.match(/^YAML: .*alias/i);
   });
 
   it("skips empty documents (a leading or trailing ---)", () => {
