@@ -60,7 +60,8 @@ export async function setupDelegation(options: DelegationOptions = {}): Promise<
         `cgroup ${show(root)} lacks the ${missing.join(", ")} controller(s): they are not delegated to it (enable them in its parent's cgroup.subtree_control, or use systemd Delegate=yes)`,
       );
     }
-    await moveOwnProcesses(fs, root, options.pid ?? process.pid);
+    const own = trimSlashes(await ownCgroup(options.procSelfCgroup ?? "/proc/self/cgroup"));
+    await moveOwnProcesses(fs, root, options.pid ?? process.pid, isWithin(own, root));
     await fs.write(root, "cgroup.subtree_control", ENABLE);
     const jobsParent = join(root, "jobs");
     await fs.mkdir(jobsParent);
@@ -77,11 +78,15 @@ export async function setupDelegation(options: DelegationOptions = {}): Promise<
   }
 }
 
-/** The agent's processes move from <root> to <root>/agent: a cgroup with children may hold no processes. */
-async function moveOwnProcesses(fs: CgroupFs, root: string, ownPid: number): Promise<void> {
+/**
+ * The agent's processes move from <root> to <root>/agent: a cgroup with children may hold no processes.
+ * An agent whose own cgroup is outside a configured root stays where it is (e.g. in its own
+ * systemd service while jobs live in another unit's delegated cgroup, see deploy/jobworker-jobs.service).
+ */
+async function moveOwnProcesses(fs: CgroupFs, root: string, ownPid: number, agentInsideRoot: boolean): Promise<void> {
   const agentLeaf = join(root, "agent");
   await fs.mkdir(agentLeaf);
-  await fs.write(agentLeaf, "cgroup.procs", String(ownPid));
+  if (agentInsideRoot) await fs.write(agentLeaf, "cgroup.procs", String(ownPid));
   // The root cgroup is exempt from the no-internal-processes rule (and holds kernel threads, which cannot move).
   if (root === "") return;
   // Anything else already in a delegated cgroup (e.g. a pod's other processes) would block enabling controllers.
@@ -133,6 +138,10 @@ async function missingControllers(fs: CgroupFs, root: string): Promise<string[]>
 
 function unavailable(reason: string): CgroupUnavailable {
   return { mode: "unavailable", reason };
+}
+
+function isWithin(cgroup: string, root: string): boolean {
+  return root === "" || cgroup === root || cgroup.startsWith(`${root}/`);
 }
 
 function trimSlashes(path: string): string {
