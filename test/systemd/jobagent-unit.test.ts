@@ -146,6 +146,9 @@ describe("jobagent.service under systemd 252", function () {
     const left = (await must("systemctl", ["show", "-P", "ControlGroup", "jobagent.service"])).trim();
     expect(left === "" || !existsSync(join("/sys/fs/cgroup", left)) || readFileSync(join("/sys/fs/cgroup", left, "cgroup.procs"), "utf8") === "").to.equal(true);
     expect(isAlive(survivor.pid)).to.equal(true);
+    // The jobs' unit refuses a manual stop: it would kill every job (only a shutdown stops it).
+    expect((await run("systemctl", ["stop", "jobworker-jobs"])).code).to.not.equal(0);
+    expect(isAlive(survivor.pid)).to.equal(true);
     await must("systemctl", ["start", "jobagent"]);
     expect(await status(survivor.id)).to.include({ JobStatus: "RUNNING", pid: survivor.pid });
     await call(admin, "Stop", { jobID: survivor.id, gracePeriodMs: 0 });
