@@ -97,6 +97,11 @@ cgroup:
  */
 export async function install(): Promise<number> {
   await installPackageAndPki();
+  // The VM's root is an overlay over 9p, where the agent never learns (inotify) that a
+  // monitor appended to an output file: measured, GetOutput of a running job stayed empty. A
+  // host's state directory is on a real file system; give the VM's one too.
+  mkdirSync(STATE, { recursive: true });
+  await must("mount", ["-t", "tmpfs", "-o", "mode=0711", "jobworker-state", STATE]);
   const port = await freePort();
   writeFileSync(CONFIG, agentConfig(port), { mode: 0o600 });
   await must("node", [join(REPO, "dist/agent/main.js"), "--config", CONFIG, "--validate"]);

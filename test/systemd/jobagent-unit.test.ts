@@ -120,7 +120,12 @@ describe("jobagent.service under systemd 252", function () {
     const { jobID } = await start(admin, "sh", ["-c", script]);
     const job = await status(jobID);
     survivor = { id: jobID, pid: job.pid };
-    await eventually("the job wrote its first line", async () => (await readOutput(admin, { jobID, noFollow: true })).toString() === "one\n", AGENT_MS);
+    let seen = "";
+    await eventually("the job wrote its first line", async () => (seen = (await readOutput(admin, { jobID, noFollow: true })).toString()) === "one\n", AGENT_MS)
+      .catch((err: Error) => {
+        const spool = readFileSync(join(STATE, "jobs", job.id, "output"), "utf8");
+        throw new Error(`${err.message}; GetOutput gave ${JSON.stringify(seen)}, the output file holds ${JSON.stringify(spool)}`);
+      });
     const before = await mainPid();
 
     await must("systemctl", ["restart", "jobagent"]);
