@@ -97,9 +97,10 @@ cgroup:
  */
 export async function install(): Promise<number> {
   await installPackageAndPki();
-  // The VM's root is an overlay over 9p, where the agent never learns (inotify) that a
-  // monitor appended to an output file: measured, GetOutput of a running job stayed empty. A
-  // host's state directory is on a real file system; give the VM's one too.
+  // Measured with the state directory on the VM's root (an overlay over 9p): GetOutput of a
+  // running job stayed empty for 300 s while its output file held "one\n" (likely the agent's
+  // inotify never hears of the monitor's writes through overlayfs; not investigated further).
+  // A host's state directory is on a real file system; give the VM's one too (tmpfs).
   mkdirSync(STATE, { recursive: true });
   await must("mount", ["-t", "tmpfs", "-o", "mode=0711", "jobworker-state", STATE]);
   const port = await freePort();
