@@ -16,6 +16,7 @@ import { hashPassword } from "./auth/passwords.js";
 import { readFileSync } from "node:fs";
 import { isJobManifestFile, parseManifests } from "./specs/manifest.js";
 import { packageVersion } from "../common/version.js";
+import { systemdNotifier } from "./sd-notify.js";
 
 /** Exit code for a configuration that does not validate (and other usage errors). */
 const EXIT_CONFIG = 2;
@@ -159,6 +160,7 @@ async function printPasswordHash(): Promise<void> {
 
 async function serve(settings: AgentSettings): Promise<void> {
   const logger = pino({ level: settings.logLevel, base: { service: "jobagent" } });
+  const systemd = systemdNotifier({ onError: (err) => logger.warn({ err }, "could not notify systemd") });
   let agent: RunningAgent;
   try {
     agent = await startAgent(settings, logger);
@@ -166,11 +168,13 @@ async function serve(settings: AgentSettings): Promise<void> {
     logger.fatal({ err }, "agent failed to start");
     process.exit(1);
   }
+  await systemd.notify("READY=1", `serving on port ${agent.port}`);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, stopJobs: settings.stopJobsOnShutdown }, settings.stopJobsOnShutdown ? "shutting down: stopping running jobs" : "shutting down: running jobs keep running");
+    await systemd.notify("STOPPING=1");
     await agent.close();
     logger.info("stopped");
     process.exit(0);
@@ -178,12 +182,14 @@ async function serve(settings: AgentSettings): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGHUP", () => {
-    effectiveSettings()
+    void systemd.notify("RELOADING=1")
+      .then(effectiveSettings)
       .then((next) => agent.reload(next))
       .catch((err) => {
         const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
         logger.error({ config: flags.config, problems }, "configuration reload rejected; the running configuration stays");
-      });
+      })
+      .finally(() => systemd.notify("READY=1"));
   });
 }
 

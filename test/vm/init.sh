@@ -80,7 +80,10 @@ mount -t proc proc "$NEWROOT/proc" || fail "mount proc in the root"
 mount -t sysfs sysfs "$NEWROOT/sys" || fail "mount sysfs in the root"
 # The whole point: a pure cgroup v2 hierarchy (no v1 controllers are mounted anywhere, so every
 # controller is available to v2).
-mount -t cgroup2 cgroup2 "$NEWROOT/sys/fs/cgroup" || fail "mount cgroup2"
+# (--systemd: systemd mounts it itself, with the options it wants, e.g. nsdelegate.)
+if [ "${VM_SYSTEMD:-0}" != 1 ]; then
+  mount -t cgroup2 cgroup2 "$NEWROOT/sys/fs/cgroup" || fail "mount cgroup2"
+fi
 mount -t devtmpfs devtmpfs "$NEWROOT/dev" || fail "mount /dev in the root"
 mkdir -p "$NEWROOT/dev/pts" "$NEWROOT/dev/shm" 2>/dev/null
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$NEWROOT/dev/pts" 2>/dev/null
@@ -114,6 +117,12 @@ say "mounts done"
 
 ip link set lo up || fail "ip link set lo up"
 hostname jobworker-vm
+
+# --systemd: boot Debian's systemd as PID 1 on this root instead of running the command from here.
+if [ "${VM_SYSTEMD:-0}" = 1 ]; then
+  # shellcheck source=systemd/boot.sh
+  . "$NEWROOT$VM_CHECKOUT/test/vm/systemd/boot.sh"   # does not return
+fi
 
 # Optional: run the command in a child cgroup (like a systemd unit with Delegate=yes) instead of
 # the root cgroup: every ancestor enables cpu/memory/io/pids for its children, so the leaf has

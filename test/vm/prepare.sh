@@ -52,7 +52,9 @@ pkg_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" =
 # qemu-system-x86: the emulator. busybox-static: the guest's userland (must be static: the initramfs
 # has no libc). cpio: packs the initramfs. e2fsprogs: mkfs.ext4 for the disk image. xz-utils/zstd
 # only matter if a future kernel ships compressed modules (busybox insmod cannot read them).
-for p in qemu-system-x86 busybox-static cpio e2fsprogs xz-utils; do
+# systemd: what run.sh --systemd boots as the guest's PID 1 (harmless on the host: nothing starts
+# it there; Debian installs it by default anyway).
+for p in qemu-system-x86 busybox-static cpio e2fsprogs xz-utils systemd; do
   pkg_installed "$p" || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -13,6 +13,8 @@
 #   --cgroup PATH       run COMMAND in cgroup PATH (relative to /sys/fs/cgroup, created, with
 #                       cpu/memory/io/pids enabled by the root) instead of the root cgroup
 #   --ro-root           keep the guest root read-only (default: a tmpfs overlay makes it writable)
+#   --systemd           boot Debian's systemd as PID 1 and run COMMAND as one of its services
+#                       (jobworker-vm-command.service; see test/vm/systemd/)
 #   --mem MIB, --smp N  guest RAM (default 2048) and CPUs (default 2)
 #   --keep              keep the run directory (.vm/run.*: disk.img, cmd.sh, exit_code) for post-mortem
 #   -v, --verbose       kernel boot messages, init progress and timings (on stderr / the console)
@@ -35,6 +37,7 @@ mem=2048
 smp=2
 cgroup=
 ro_root=0
+systemd=0
 keep=0
 verbose=0
 envs=()
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
     --cgroup) cgroup=${2:?--cgroup needs PATH}; shift 2 ;;
     --cgroup=*) cgroup=${1#*=}; shift ;;
     --ro-root) ro_root=1; shift ;;
+    --systemd) systemd=1; shift ;;
     --mem) mem=${2:?--mem needs MIB}; shift 2 ;;
     --smp) smp=${2:?--smp needs N}; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -95,6 +99,7 @@ cp --sparse=always "$vm/disk.img" "$run/disk.img"
   echo "VM_CHECKOUT=$(shq "$repo")"
   echo "VM_RO_ROOT=$ro_root"
   echo "VM_CGROUP=$(shq "$cgroup")"
+  echo "VM_SYSTEMD=$systemd"
 } > "$run/config"
 
 {
