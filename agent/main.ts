@@ -161,7 +161,35 @@ async function printPasswordHash(): Promise<void> {
 async function serve(settings: AgentSettings): Promise<void> {
   const logger = pino({ level: settings.logLevel, base: { service: "jobagent" } });
   const systemd = systemdNotifier({ onError: (err) => logger.warn({ err }, "could not notify systemd") });
-  let agent: RunningAgent;
+  // Handlers first: a SIGHUP's default action ends the process, and systemd
+  // may send one (a reload queued during the start) the moment READY=1 lands.
+  // What arrives before the agent serves is done once it does.
+  let agent: RunningAgent | undefined;
+  let early: "reload" | string | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, stopJobs: settings.stopJobsOnShutdown }, settings.stopJobsOnShutdown ? "shutting down: stopping running jobs" : "shutting down: running jobs keep running");
+    await systemd.notify("STOPPING=1");
+    await agent!.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  const reload = () => {
+    void systemd.notify("RELOADING=1")
+      .then(effectiveSettings)
+      .then((next) => agent!.reload(next))
+      .catch((err) => {
+        const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
+        logger.error({ config: flags.config, problems }, "configuration reload rejected; the running configuration stays");
+      })
+      .finally(() => systemd.notify("READY=1"));
+  };
+  const onStop = (signal: string) => (agent ? void shutdown(signal) : (early = signal));
+  process.on("SIGTERM", () => onStop("SIGTERM"));
+  process.on("SIGINT", () => onStop("SIGINT"));
+  process.on("SIGHUP", () => (agent ? reload() : (early ??= "reload")));
   try {
     agent = await startAgent(settings, logger);
   } catch (err) {
@@ -169,28 +197,8 @@ async function serve(settings: AgentSettings): Promise<void> {
     process.exit(1);
   }
   await systemd.notify("READY=1", `serving on port ${agent.port}`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, stopJobs: settings.stopJobsOnShutdown }, settings.stopJobsOnShutdown ? "shutting down: stopping running jobs" : "shutting down: running jobs keep running");
-    await systemd.notify("STOPPING=1");
-    await agent.close();
-    logger.info("stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGHUP", () => {
-    void systemd.notify("RELOADING=1")
-      .then(effectiveSettings)
-      .then((next) => agent.reload(next))
-      .catch((err) => {
-        const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
-        logger.error({ config: flags.config, problems }, "configuration reload rejected; the running configuration stays");
-      })
-      .finally(() => systemd.notify("READY=1"));
-  });
+  if (early === "reload") reload();
+  else if (early) void shutdown(early);
 }
 
 await main();

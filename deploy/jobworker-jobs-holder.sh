@@ -6,4 +6,7 @@ set -eu
 cgroup=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
 mkdir -p "$cgroup/holder"
 echo $$ > "$cgroup/holder/cgroup.procs"
+# Type=notify: the unit counts as started (and jobagent.service, ordered after
+# it, starts) only now that the unit's own cgroup holds no process.
+systemd-notify --ready
 exec sleep infinity

@@ -66,13 +66,13 @@ describe("jobagent.service under systemd 252", function () {
     expect(score).to.be.within(0, 5.5);
   });
 
-  it("systemctl start returns only once the agent serves (Type=notify, READY=1 from the main pid)", async () => {
+  it("systemctl start returns only once the agent serves (Type=notify, the agent's READY=1)", async () => {
     await must("systemctl", ["start", "jobagent"]);
     // No retry: the first call after `systemctl start` returned must reach a bound server.
     const info = await call<object, { version: string }>(admin, "AgentInfo", {});
     expect(info.version).to.be.a("string").and.not.equal("");
     expect(await unitProperty("jobagent.service", "ActiveState")).to.equal("active");
-    // Set by the agent's own READY=1 message: systemd accepted it from the main pid (NotifyAccess=main).
+    // Set by the agent's own READY=1 message, sent by its systemd-notify child (NotifyAccess=all, no CAP_SYS_ADMIN).
     expect(await unitProperty("jobagent.service", "StatusText")).to.equal(`serving on port ${port}`);
     expect(await unitProperty("jobworker-jobs.service", "ActiveState")).to.equal("active");
   });
