@@ -63,7 +63,7 @@ describe("per-job metrics on a real kernel, scraped by Prometheus", function () 
 
     // promtool on the real output, per-job series included (the host has none).
     const text = await (await fetch(`http://${target}/metrics`)).text();
-    expect(text).to.include(`jobworker_job_processes{job_id="${id}",owner="alice"}`);
+    expect(text).to.include(`jobworker_job_processes{job_id="${id}",owner="alice",spec=""}`); // spec: empty for a job from Start
     expect(lintFindings(text)).to.deep.equal([]);
   });
 });
