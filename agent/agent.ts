@@ -158,7 +158,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
     },
     async close() {
       ready = false;
-      declarative.close(); // no restarts of what the shutdown stops
+      await declarative.close(); // no restarts of what the shutdown stops, and the specs' states on disk
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       if (settings.stopJobsOnShutdown) await jobs.shutdown(settings.shutdownGracePeriodMs);
       else await jobs.close();

@@ -16,11 +16,12 @@ import type { JobRecord } from "./record.js";
 import { isJobId } from "./ids.js";
 import { ResourceExhaustedError } from "../errors.js";
 import { writeFileDurably } from "../../common/durable-file.js";
+import { KeyedQueue } from "../../common/keyed-queue.js";
 
 export class JobStore {
   readonly root: string;
   /** Per-job chain of pending saves, so that writes land in the order they were made. */
-  private pending = new Map<string, Promise<void>>();
+  private readonly pending = new KeyedQueue();
 
   constructor(stateDir: string) {
     this.root = join(stateDir, "jobs");
@@ -62,21 +63,12 @@ export class JobStore {
 
   save(record: JobRecord): Promise<void> {
     const snapshot = JSON.stringify(record, null, 1);
-    const previous = this.pending.get(record.id) ?? Promise.resolve();
-    // A failed earlier save must not stop this one; and the bookkeeping promise
-    // must not carry the rejection (the caller handles it; an unhandled copy would crash the agent).
-    const next = previous.catch(() => {}).then(() => this.write(record.id, snapshot));
-    this.pending.set(record.id, next);
-    const forget = () => {
-      if (this.pending.get(record.id) === next) this.pending.delete(record.id);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.pending.run(record.id, () => this.write(record.id, snapshot));
   }
 
   /** Resolves once every save made so far has landed (or failed). */
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending.values()]);
+  flush(): Promise<void> {
+    return this.pending.settled();
   }
 
   /** Every readable record; unreadable ones are reported, not fatal. */
@@ -100,7 +92,7 @@ export class JobStore {
    * removes it, as the job's user); if it is not, this throws and leaves the job.
    */
   async remove(id: string): Promise<void> {
-    await this.pending.get(id)?.catch(() => {});
+    await this.pending.last(id)?.catch(() => {});
     const dir = this.jobDir(id);
     await rmdir(this.workDir(id)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT") throw new Error(`the working directory of job ${id} is not empty; not removing it as the agent`);

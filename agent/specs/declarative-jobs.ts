@@ -21,8 +21,8 @@ export interface DeclarativeJobsOptions {
 
 export interface DeclarativeJobs {
   reconciler: Reconciler;
-  /** No more starts or restarts, no more watching; the jobs run on. */
-  close(): void;
+  /** No more starts or restarts, no more watching; the jobs run on. Resolves once the specs' saves have landed. */
+  close(): Promise<void>;
 }
 
 export async function startDeclarativeJobs(options: DeclarativeJobsOptions): Promise<DeclarativeJobs> {
@@ -40,9 +40,9 @@ export async function startDeclarativeJobs(options: DeclarativeJobsOptions): Pro
   else await reconciler.syncFiles(new Map());
   return {
     reconciler,
-    close() {
+    async close() {
       manifests?.close();
-      reconciler.close();
+      await reconciler.close();
     },
   };
 }

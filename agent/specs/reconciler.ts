@@ -174,9 +174,10 @@ export class Reconciler {
     void this.run(state.spec, { kind: "file", path }, { ...state, source: { kind: "file", path } });
   }
 
-  /** The agent is going away: no more starts or restarts; the jobs run on for the next agent. */
-  close(): void {
+  /** The agent is going away: no more starts or restarts; the jobs run on for the next agent. Resolves once the saves made so far have landed. */
+  async close(): Promise<void> {
     for (const runner of this.runners.values()) runner.detach();
+    await this.options.store.flush();
   }
 
   private refusal(spec: JobSpec): string | undefined {

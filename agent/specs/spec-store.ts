@@ -6,6 +6,7 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileDurably } from "../../common/durable-file.js";
+import { KeyedQueue } from "../../common/keyed-queue.js";
 import type { JobRecord } from "../jobs/record.js";
 import type { JobSpec, SpecSource } from "./spec.js";
 
@@ -46,7 +47,7 @@ const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export class SpecStore {
   private readonly dir: string;
   /** Saves of one spec land in order. */
-  private readonly pending = new Map<string, Promise<void>>();
+  private readonly pending = new KeyedQueue();
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, "specs");
@@ -72,21 +73,16 @@ export class SpecStore {
   }
 
   save(state: SpecState): Promise<void> {
-    return this.queue(state.name, () => writeFileDurably(this.path(state.name), JSON.stringify(state, null, 1), 0o600));
+    return this.pending.run(state.name, () => writeFileDurably(this.path(state.name), JSON.stringify(state, null, 1), 0o600));
+  }
+
+  /** Resolves once every save and removal asked for so far has landed (or failed). */
+  flush(): Promise<void> {
+    return this.pending.settled();
   }
 
   remove(name: string): Promise<void> {
-    return this.queue(name, () => rm(this.path(name), { force: true }));
-  }
-
-  private queue(name: string, write: () => Promise<void>): Promise<void> {
-    const next = (this.pending.get(name) ?? Promise.resolve()).catch(() => {}).then(write);
-    this.pending.set(name, next);
-    const forget = () => {
-      if (this.pending.get(name) === next) this.pending.delete(name);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.pending.run(name, () => rm(this.path(name), { force: true }));
   }
 
   private path(name: string): string {

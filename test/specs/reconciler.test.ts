@@ -103,8 +103,8 @@ describe("specs/reconciler", () => {
     dir = tempDir();
     jobs = new FakeJobs();
   });
-  afterEach(() => {
-    for (const reconciler of open.splice(0)) reconciler.close();
+  afterEach(async () => {
+    for (const reconciler of open.splice(0)) await reconciler.close();
     dir.cleanup();
   });
 
@@ -142,7 +142,7 @@ describe("specs/reconciler", () => {
     await r.apply([{ spec: spec("b", { restartPolicy: "OnFailure", backoff: { initialMs: 60_000, maxMs: 600_000, resetAfterMs: 600_000 } }), source: api("alice") }]);
     jobs.end((await running(r, "b")).currentJobId!, { state: "EXITED", reason: "Error", exitCode: 1 });
     const before = await eventually("backing off", () => r.status("b").nextRestartAt);
-    r.close();
+    await r.close();
     r = await agent();
     const after = await eventually("backing off again", () => r.status("b").nextRestartAt);
     expect(after, "the same restart time").to.equal(before);
@@ -157,7 +157,7 @@ describe("specs/reconciler", () => {
     jobs.gate = stopping.promise;
     expect(await r.apply([{ spec: spec("c", { args: ["2000"] }), source: api("alice") }])).to.deep.equal(["configured"]);
     expect(JSON.parse(readFileSync(join(dir.path, "specs", "c.json"), "utf8")).spec.args, "on disk when answered").to.deep.equal(["2000"]);
-    r.close(); // the agent goes away within the old run's grace period
+    await r.close(); // the agent goes away within the old run's grace period
     stopping.open();
     r = await agent();
     const after = await eventually("c runs the new version", () => r.status("c").ready && jobs.records.get(r.status("c").currentJobId!)!.args[0] === "2000" && r.status("c"));
@@ -194,7 +194,7 @@ describe("specs/reconciler", () => {
     let r = await agent();
     await r.syncFiles(new Map([[FILE, [spec("web")]]]));
     const id = (await running(r, "web")).currentJobId!;
-    r.close();
+    await r.close();
     r = await agent();
     await r.syncFiles(new Map([[FILE, new ConfigFileError(FILE, ["line 7: /spec/colour: unknown key (not in the schema)"])]]));
     const resumed = await running(r, "web");
@@ -207,7 +207,7 @@ describe("specs/reconciler", () => {
     let r = await agent();
     await r.syncFiles(new Map([[FILE, [spec("web")]]]));
     const old = (await running(r, "web")).currentJobId!;
-    r.close();
+    await r.close();
     r = await agent();
     await r.syncFiles(new Map([[FILE, [spec("web", { args: ["2000"] })]]]));
     const now = await eventually("the new version runs", () => r.status("web").ready && r.status("web").currentJobId !== old && r.status("web"));
@@ -220,7 +220,7 @@ describe("specs/reconciler", () => {
     let r = await agent();
     await r.syncFiles(new Map([[FILE, [spec("web")]]]));
     const id = (await running(r, "web")).currentJobId!;
-    r.close();
+    await r.close();
     r = await agent();
     await r.syncFiles(new Map());
     await eventually("its job stopped", () => jobs.records.get(id)!.state === "STOPPED");
