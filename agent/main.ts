@@ -13,8 +13,8 @@ import { applyDocument, toDocument } from "./config/document.js";
 import { ConfigFileError, loadConfigFile } from "./config/load.js";
 import { defaultSettings, type AgentSettings } from "./config/settings.js";
 import { hashPassword } from "./auth/passwords.js";
-import { readFileSync } from "node:fs";
-import { isJobManifestFile, parseManifests } from "./specs/manifest.js";
+import { readFile } from "node:fs/promises";
+import { isJobManifest, parseManifests } from "./specs/manifest.js";
 import { packageVersion } from "../common/version.js";
 import { systemdNotifier } from "./sd-notify.js";
 
@@ -117,7 +117,11 @@ function applyFlags(s: AgentSettings): AgentSettings {
 async function main(): Promise<void> {
   if (flags.hashPassword) return printPasswordHash();
   if (flags.validate && !flags.config) program.error("error: --validate needs --config FILE (or JOBAGENT_CONFIG)", { exitCode: EXIT_CONFIG });
-  if (flags.validate && (await isJobManifestFile(flags.config!))) return validateJobManifest(flags.config!);
+  if (flags.validate) {
+    // An unreadable file is the AgentConfig loader's to report, as before.
+    const text = await readFile(flags.config!, "utf8").catch(() => "");
+    if (isJobManifest(text)) return validateJobManifest(flags.config!, text);
+  }
   let settings: AgentSettings;
   try {
     settings = await effectiveSettings();
@@ -138,9 +142,9 @@ async function main(): Promise<void> {
 }
 
 /** --validate of a job spec file (kind: Job) instead of an AgentConfig: what the manifest directory and Apply would accept. */
-function validateJobManifest(path: string): void {
+function validateJobManifest(path: string, text: string): void {
   try {
-    const specs = parseManifests(path, readFileSync(path, "utf8"));
+    const specs = parseManifests(path, text);
     process.stdout.write(`${path}: valid (${specs.map((spec) => `job spec ${spec.name}`).join(", ")})\n`);
   } catch (err) {
     if (!(err instanceof ConfigFileError)) throw err;
@@ -165,7 +169,7 @@ async function serve(settings: AgentSettings): Promise<void> {
   // may send one (a reload queued during the start) the moment READY=1 lands.
   // What arrives before the agent serves is done once it does.
   let agent: RunningAgent | undefined;
-  let early: "reload" | string | undefined;
+  let early: string | undefined; // "reload", or the stop signal that came first
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -3,7 +3,6 @@
 // AgentConfig: unknown keys are errors, and every problem is reported at once
 // with its line, path, value and what was expected.
 import type { ValidateFunction } from "ajv";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { isScalar, LineCounter, parseAllDocuments, stringify, type Document } from "yaml";
 import { formatDuration, parseDuration } from "../../common/duration.js";
@@ -118,9 +117,8 @@ function specOf(d: JobDocument): JobSpec {
   };
 }
 
-/** Whether the file's first document says kind: Job (jobagent --validate then checks it as job specs, not as an AgentConfig). */
-export async function isJobManifestFile(path: string): Promise<boolean> {
-  const text = await readFile(path, "utf8").catch(() => "");
+/** Whether the text's first document says kind: Job (jobagent --validate then checks it as job specs, not as an AgentConfig). */
+export function isJobManifest(text: string): boolean {
   const [first] = parseAllDocuments(text);
   const kind: unknown = first && !Array.isArray(first) && "get" in first ? first.get("kind") : undefined;
   return kind === "Job";

@@ -14,7 +14,7 @@ import { defaultSettings } from "../../agent/config/settings.js";
 import { verifyPassword } from "../../agent/auth/passwords.js";
 import { AGENT_MAIN } from "../helpers/agent.js";
 import { tempDir } from "../helpers/tmp.js";
-import { isJobManifestFile, parseManifests } from "../../agent/specs/manifest.js";
+import { isJobManifest, parseManifests } from "../../agent/specs/manifest.js";
 
 const CONFIG_DIR = fileURLToPath(new URL("../../../config/", import.meta.url));
 const run = promisify(execFile);
@@ -37,7 +37,8 @@ describe("agent configuration file", () => {
     const jobs = [];
     for (const file of examples) {
       const path = join(CONFIG_DIR, file);
-      if (await isJobManifestFile(path)) jobs.push(parseManifests(path, readFileSync(path, "utf8")));
+      const text = readFileSync(path, "utf8");
+      if (isJobManifest(text)) jobs.push(parseManifests(path, text));
       else await loadConfigFile(path);
     }
     expect(jobs.length, "job spec examples").to.be.greaterThan(0);
