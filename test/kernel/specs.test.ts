@@ -2,18 +2,10 @@
 // its job is restarted with back-off under OnFailure, and jobctl get specs and
 // the metrics show the restarts and the OOMKilled reason.
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { pino } from "pino";
 import { parse } from "yaml";
-import { startAgent, type RunningAgent } from "../../agent/agent.js";
-import { defaultSettings } from "../../agent/config/settings.js";
-import { tempDir } from "../helpers/tmp.js";
+import type { RunningAgent } from "../../agent/agent.js";
 import { eventually } from "../helpers/wait.js";
-
-const JOBCTL = fileURLToPath(new URL("../../ctl/main.js", import.meta.url));
+import { startKernelAgent, type KernelAgent } from "./kernel-agent.js";
 
 const OOM_SPEC = `apiVersion: jobworker/v1
 kind: Job
@@ -26,11 +18,6 @@ spec:
   backoff: {initial: 500ms, max: 4s}
 `;
 
-/** The delegated cgroup: ours, or its parent once an earlier test moved us into <root>/agent. */
-function delegatedRoot(): string {
-  return readFileSync("/proc/self/cgroup", "utf8").trim().replace(/^0::\//, "").replace(/\/agent$/, "");
-}
-
 interface JobJson {
   id: string;
   specName?: string;
@@ -42,33 +29,18 @@ interface JobJson {
 
 describe("declarative jobs on a cgroup v2 kernel", function () {
   this.timeout(300_000);
-  let state: ReturnType<typeof tempDir>;
+  let kernel: KernelAgent;
   let agent: RunningAgent;
-  let config: string;
 
   before(async () => {
-    state = tempDir();
-    const settings = defaultSettings();
-    settings.listen = "127.0.0.1:0";
-    settings.stateDir = state.path;
-    settings.stopJobsOnShutdown = true;
-    settings.jobctlConfigPath = config = join(state.path, "jobctl.yaml");
-    settings.metrics.listen = "127.0.0.1:0";
-    settings.cgroup.root = delegatedRoot();
-    agent = await startAgent(settings, pino({ level: "error" }));
+    kernel = await startKernelAgent({ metricsListen: "127.0.0.1:0" });
+    agent = kernel.agent;
   });
   after(async () => {
-    await agent?.close();
-    state?.cleanup();
+    await kernel?.close();
   });
 
-  const jobctl = (args: string[], stdin?: string) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [JOBCTL, "--config", config, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-      child.stdin?.end(stdin ?? "");
-    });
+  const jobctl = (args: string[], stdin?: string) => kernel.jobctl(args, { stdin, timeoutMs: 120_000 });
 
   it("restarts an OOM-killed run with back-off under OnFailure; get specs and the metrics show the restarts and OOMKilled", async () => {
     const applied = await jobctl(["apply", "-f", "-"], OOM_SPEC);
