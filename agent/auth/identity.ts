@@ -14,6 +14,13 @@ export interface Identity {
 /** What a caller without a verified client certificate is told, whichever layer refuses it. */
 export const NO_CERTIFICATE_MESSAGE = "a client certificate signed by the agent's CA is required (none was presented, or it is untrusted or expired)";
 
+/**
+ * Owners the agent itself uses (the manifest directory's specs run as
+ * system:manifests), as Kubernetes reserves "system:": no caller may be one.
+ * Configured usernames cannot hold a colon (the config schema).
+ */
+export const RESERVED_PREFIX = "system:";
+
 /** Parsed identities by certificate fingerprint: the role extension is decoded once per certificate, not per RPC. */
 const cache = new Map<string, Identity>();
 const CACHE_LIMIT = 10_000;
@@ -32,6 +39,7 @@ export function identityFromCertificate(cert: PeerCertificate | undefined): Iden
   if (!identity) {
     const name = typeof cert.subject?.CN === "string" ? cert.subject.CN : "";
     if (name === "") throw new UnauthenticatedError("the client certificate has no subject CN to identify the caller");
+    if (name.startsWith(RESERVED_PREFIX)) throw new UnauthenticatedError(`the client certificate's CN ${JSON.stringify(name)} uses the prefix ${RESERVED_PREFIX}, reserved for the agent's own owners (such as system:manifests)`);
     identity = { name, role: readCertificateRole(cert.raw) };
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(key, identity);

@@ -24,10 +24,14 @@ import type { JobSpec } from "./spec.js";
 export const RELIST_MS = 5_000;
 /** Changes arrive in bursts (an editor's write, rename, chmod): one scan after they settle. */
 const SETTLE_MS = 100;
+/** ...but no later than this after the first of them: a file written without pause (a log someone keeps in the directory) must not hold every scan off. */
+const MAX_SETTLE_MS = 1_000;
 /** A manifest is a few KiB; a bigger file is refused rather than parsed (the same bound as Apply's). */
 const MAX_MANIFEST_BYTES = REQUEST_LIMITS.maxManifestBytes;
 
 const MANIFEST = /^[^.#].*\.(ya?ml|json)$/;
+
+const EMPTY_FILE = "no job spec in the file (taken for a file being written): to stop what it defined, remove the file";
 
 export class ManifestDir {
   private watcher?: FSWatcher;
@@ -35,6 +39,8 @@ export class ManifestDir {
   private watchedIno?: number;
   private relist?: NodeJS.Timeout;
   private settle?: NodeJS.Timeout;
+  /** When the first change not yet scanned arrived (epoch ms). */
+  private firstChangeAt?: number;
   private scanning?: Promise<void>;
   private again = false;
   private closed = false;
@@ -55,7 +61,7 @@ export class ManifestDir {
     await this.scan();
     this.relist = setInterval(() => {
       if (!this.watcher) this.watchDir(); // the directory may have appeared since (read() notes its inode)
-      this.requestScan();
+      void this.scan(); // not through the settle timer: the re-list is what catches what the watch misses
     }, this.relistMs);
     this.relist.unref();
   }
@@ -107,7 +113,13 @@ export class ManifestDir {
   private requestScan(): void {
     if (this.closed) return;
     clearTimeout(this.settle);
-    this.settle = setTimeout(() => void this.scan(), SETTLE_MS);
+    const now = Date.now();
+    this.firstChangeAt ??= now;
+    const delay = Math.min(SETTLE_MS, Math.max(0, this.firstChangeAt + MAX_SETTLE_MS - now));
+    this.settle = setTimeout(() => {
+      this.firstChangeAt = undefined;
+      void this.scan();
+    }, delay);
   }
 
   /**
@@ -178,9 +190,15 @@ async function readChecked(path: string): Promise<{ info: Stats; text?: string }
   }
 }
 
+/**
+ * A file that defines nothing is rejected, not read as "no specs": saved in
+ * place (truncated, then written), a file is empty for a moment, and a scan
+ * then must not stop everything it defined. Removing the file stops them.
+ */
 function parse(path: string, text: string): JobSpec[] | ConfigFileError {
   try {
-    return parseManifests(path, text);
+    const specs = parseManifests(path, text);
+    return specs.length > 0 ? specs : new ConfigFileError(path, [EMPTY_FILE]);
   } catch (err) {
     if (err instanceof ConfigFileError) return err;
     throw err;

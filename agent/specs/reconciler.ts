@@ -4,7 +4,7 @@
 // per agent: a name belongs to the source that defined it first.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { FailedPreconditionError, NotFoundError } from "../errors.js";
+import { FailedPreconditionError, NotFoundError, UnavailableError } from "../errors.js";
 import type { JobRecord } from "../jobs/record.js";
 import { isFinal } from "../jobs/lifecycle.js";
 import type { ConfigFileError } from "../config/load.js";
@@ -32,6 +32,8 @@ export class Reconciler {
   /** Saved states of file specs, until the first scan of the directory says which still exist. */
   private unclaimed = new Map<string, SpecState>();
   private scanned = false;
+  /** The agent is going away: no more changes (a spec applied now would start a run nobody follows). */
+  private closed = false;
 
   private constructor(private readonly options: ReconcilerOptions) {}
 
@@ -53,6 +55,7 @@ export class Reconciler {
    * cannot be changed here, and limits over the agent's maxima are refused.
    */
   async apply(entries: { spec: JobSpec; source: SpecSource }[]): Promise<ApplyOutcome[]> {
+    if (this.closed) throw shuttingDown();
     for (const { spec } of entries) {
       const existing = this.runners.get(spec.name);
       if (existing?.source.kind === "file") throw readOnly(spec.name, existing.source.path);
@@ -68,6 +71,7 @@ export class Reconciler {
 
   /** Stops the spec's run and forgets the spec; resolves, with its last status, once its job has ended. */
   async delete(name: string): Promise<SpecStatus> {
+    if (this.closed) throw shuttingDown();
     const runner = this.get(name);
     if (runner.source.kind === "file") throw readOnly(name, runner.source.path);
     await this.remove(runner);
@@ -109,15 +113,15 @@ export class Reconciler {
           this.options.logger?.error({ file: path, spec: spec.name, definedBy: by }, "a job spec in the manifest directory reuses a name already taken: ignored");
           continue;
         }
-        names.add(spec.name);
         const refused = this.refusal(spec);
         if (refused) {
+          names.add(spec.name);
           this.options.logger?.error({ file: path, spec: spec.name, problem: refused }, "a job spec in the manifest directory was refused; what it defined keeps running as it was");
           this.resumeSaved(spec.name, path); // an agent started since: the last good version, as saved
           this.runners.get(spec.name)?.setProblem(`${path}: ${refused}`);
           continue;
         }
-        await this.fromFile(spec, path);
+        if (await this.fromFile(spec, path)) names.add(spec.name);
       }
       this.files.set(path, names);
     }
@@ -126,7 +130,7 @@ export class Reconciler {
       if (runner.source.kind === "file" && !claims.has(runner.name)) void this.remove(runner).catch((err) => this.options.logger?.error({ spec: runner.name, err }, "removing a job spec failed"));
     }
     for (const path of [...this.files.keys()]) if (!scan.has(path)) this.files.delete(path);
-    if (!this.scanned) await this.dropUnclaimed();
+    if (!this.scanned) await this.dropGone();
     this.scanned = true;
   }
 
@@ -176,6 +180,7 @@ export class Reconciler {
 
   /** The agent is going away: no more starts or restarts; the jobs run on for the next agent. Resolves once the saves made so far have landed. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const runner of this.runners.values()) runner.detach();
     await this.options.store.flush();
   }
@@ -189,19 +194,25 @@ export class Reconciler {
     }
   }
 
-  private async fromFile(spec: JobSpec, path: string): Promise<void> {
+  /** False if the name was taken through the API since the scan began (an Apply landed while an earlier spec's save was awaited). */
+  private async fromFile(spec: JobSpec, path: string): Promise<boolean> {
     const source: SpecSource = { kind: "file", path };
     const runner = this.runners.get(spec.name);
+    if (runner?.source.kind === "api") {
+      this.options.logger?.error({ file: path, spec: spec.name, definedBy: "a spec applied through the API" }, "a job spec in the manifest directory reuses a name already taken: ignored");
+      return false;
+    }
     if (runner) {
       runner.moveTo(source); // the same name, moved to another file: the same spec
       runner.setProblem(undefined);
       // Only a changed file replaces anything: a re-list must not run again a spec that ended for good.
       if (specHash(spec) !== runner.hash) void runner.update(spec);
-      return;
+      return true;
     }
     const saved = this.unclaimed.get(spec.name);
     this.unclaimed.delete(spec.name);
     await this.run(spec, source, saved ? asVersion({ ...saved, source }, spec) : this.newState(spec, source));
+    return true;
   }
 
   /** Registers the runner at once (a name is taken synchronously), saves its state, then lets it begin. */
@@ -219,21 +230,35 @@ export class Reconciler {
     };
   }
 
+  /**
+   * Forgets the spec first, then stops its run: an agent that stops or
+   * crashes during the run's grace period must not find the spec again and
+   * restart it. (The next agent stops a run whose spec is gone: dropGone.)
+   * The removal is queued before any save of a spec that takes the name next.
+   */
   private async remove(runner: SpecRunner): Promise<void> {
     this.runners.delete(runner.name);
-    await runner.delete();
-    // The name may have come back meanwhile (a new file, an Apply): its state is the new spec's.
-    if (!this.runners.has(runner.name)) await this.options.store.remove(runner.name);
+    const stopped = runner.delete(); // from here on it saves nothing
+    await this.options.store.remove(runner.name).catch((err) => this.options.logger?.error({ spec: runner.name, err }, "removing a job spec's state failed"));
+    await stopped;
   }
 
-  /** File specs saved by an earlier agent whose files are gone: their runs stop, their states go. */
-  private async dropUnclaimed(): Promise<void> {
+  /**
+   * At the first scan, once every spec is known: file specs saved by an
+   * earlier agent whose files are gone lose their states, and every running
+   * job of a spec that is gone (those, or one deleted while an earlier agent
+   * stopped its run) is stopped.
+   */
+  private async dropGone(): Promise<void> {
     const gone = this.unclaimed;
     this.unclaimed = new Map();
-    for (const [name, state] of gone) {
-      const running = this.options.jobs().filter((job) => job.spec?.uid === state.uid && !isFinal(job.state));
-      for (const job of running) void this.options.ctx.jobs.stop(job.id, undefined, { message: `its spec ${name}'s manifest file is gone` }).catch(() => {});
-      if (!this.runners.has(name)) await this.options.store.remove(name);
+    for (const name of gone.keys()) if (!this.runners.has(name)) await this.options.store.remove(name);
+    const live = new Set([...this.runners.values()].map((runner) => runner.uid));
+    const fileGone = new Set([...gone.values()].map((state) => state.uid));
+    for (const job of this.options.jobs()) {
+      if (!job.spec || isFinal(job.state) || live.has(job.spec.uid)) continue;
+      const message = fileGone.has(job.spec.uid) ? `its spec ${job.spec.name}'s manifest file is gone` : `its spec ${job.spec.name} was deleted`;
+      void this.options.ctx.jobs.stop(job.id, undefined, { message }).catch(() => {});
     }
   }
 
@@ -250,6 +275,10 @@ function asVersion(state: SpecState, spec: JobSpec): SpecState {
   if (hash === state.hash) return { ...state, spec };
   const { pendingRestart: _dropped, ...rest } = state;
   return { ...rest, spec, hash, restarts: 0, consecutive: 0 };
+}
+
+function shuttingDown(): UnavailableError {
+  return new UnavailableError("the agent is shutting down: job specs cannot be changed now; try again on the next agent");
 }
 
 function readOnly(name: string, path: string): FailedPreconditionError {

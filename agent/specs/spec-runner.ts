@@ -84,6 +84,8 @@ export class SpecRunner {
   /** Starts and replaces queued or under way: the spec has a run coming even if none is current yet. */
   private queued = 0;
   private closed = false;
+  /** Deleted: its state is not saved again (the file is gone, or is a new spec's of the same name). */
+  private deleted = false;
 
   constructor(
     private readonly ctx: SpecContext,
@@ -98,6 +100,11 @@ export class SpecRunner {
 
   get source(): SpecSource {
     return this.where;
+  }
+
+  /** The spec's identity: its runs carry it. */
+  get uid(): string {
+    return this.state.uid;
   }
 
   /** The hash of the version it runs, or will run. */
@@ -167,9 +174,15 @@ export class SpecRunner {
     return "configured";
   }
 
-  /** Stops the run (its own grace period) and ends this runner; resolves once the job has ended. */
+  /**
+   * Stops the run (its own grace period) and ends this runner; resolves once
+   * the job has ended. From the call on, nothing of this spec is saved: a
+   * save made by a step under way would bring back a deleted spec's state,
+   * or overwrite a new spec's of the same name.
+   */
   delete(): Promise<void> {
     this.closed = true; // at once: a start queued or under way starts nothing
+    this.deleted = true;
     this.cancelRestart();
     return this.serial(async () => {
       this.phase = "Deleting";
@@ -320,6 +333,7 @@ export class SpecRunner {
   }
 
   private save(): Promise<void> {
+    if (this.deleted) return Promise.resolve();
     return this.ctx.save(this.state).catch((err) => this.ctx.logger?.error({ spec: this.name, err }, "saving a job spec's state failed"));
   }
 }

@@ -62,6 +62,16 @@ describe("jobctl job spec verbs end to end (real agent)", function () {
     const again = await jobctl("alice", ["apply", "-f", file]);
     expectOk(again);
     expect(again.stdout).to.equal("spec/web unchanged\nspec/api unchanged\n");
+    writeFileSync(file, `${sleeper("web")}---\n${sleeper("api").replace('"600"', '"700"')}`);
+    const changed = await jobctl("alice", ["apply", "-f", file]);
+    expectOk(changed);
+    expect(changed.stdout).to.equal("spec/web unchanged\nspec/api configured\n");
+    await eventually("api run 2 running", async () => {
+      const { items } = parse((await jobctl("alice", ["get", "specs", "-o", "yaml"])).stdout) as { items: { name: string; ready: boolean; currentRun: number }[] };
+      return items.some((item) => item.name === "api" && item.ready && item.currentRun === 2);
+    });
+    const runs = await jobctl("alice", ["get", "jobs", "-l", "spec=api"]);
+    expect(runs.stdout).to.match(/RUNNING.*\/bin\/sleep 700$/m).and.match(/STOPPED.*\/bin\/sleep 600$/m);
   });
 
   it("apply -f DIR applies its manifests in name order, skipping dotfiles; apply -f - reads stdin", async () => {
@@ -83,7 +93,7 @@ describe("jobctl job spec verbs end to end (real agent)", function () {
     const table = await jobctl("alice", ["get", "specs"]);
     expectOk(table);
     expect(table.stdout.split("\n")[0]).to.match(/^NAME +READY +RESTARTS +STATUS +AGE$/);
-    expect(table.stdout).to.match(/^web +1\/1 +0 +Running +\d+s$/m);
+    expect(table.stdout).to.match(/^web +1\/1 +0 +Running +\d+[smhd]$/m);
     const names = await jobctl("alice", ["get", "specs", "-o", "name"]);
     expect(names.stdout.split("\n").filter(Boolean).sort()).to.deep.equal(["spec/a-job", "spec/api", "spec/b-job", "spec/twice", "spec/web"]);
     const wide = await jobctl("alice", ["get", "specs", "-o", "wide"]);
@@ -124,7 +134,7 @@ describe("jobctl job spec verbs end to end (real agent)", function () {
     expect(run.stdout).to.match(/^ +Ended: +Completed \(exit 0\), /m);
     expect(run.stdout).to.match(/^Manifest:\n  apiVersion: jobworker\/v1\n/m);
     expect(run.stdout).to.include("    initial: 200ms");
-    expect(run.stdout).to.match(/^Recent Runs:\n +RUN +JOB +STATUS +REASON +EXIT +AGE\n +2 +\S+ +EXITED +Completed +0 +\d+s\n +1 +\S+ +EXITED +Error +1 +\d+s$/m);
+    expect(run.stdout).to.match(/^Recent Runs:\n +RUN +JOB +STATUS +REASON +EXIT +AGE\n +2 +\S+ +EXITED +Completed +0 +\d+[smhd]\n +1 +\S+ +EXITED +Error +1 +\d+[smhd]$/m);
   });
 
   it("exits 2 with every problem and its line for an invalid manifest, 5 for another owner's name, 4 for a missing spec", async () => {

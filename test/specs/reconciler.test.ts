@@ -4,7 +4,7 @@
 // middle of a back-off or a replace, file specs across re-lists and invalid
 // files. (The end-to-end suites run the same against real processes.)
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigFileError } from "../../agent/config/load.js";
 import type { JobRecord } from "../../agent/jobs/record.js";
@@ -21,11 +21,16 @@ class FakeJobs implements SpecJobs {
   private readonly waiters = new Map<string, ((record: JobRecord) => void)[]>();
   private next = 0;
   starts = 0;
+  /** Each stop asked for, with the message it gave. */
+  readonly stops: { id: string; message?: string }[] = [];
   gate?: Promise<void>;
+  /** With a start gate set, start() waits for it (a start under way). */
+  startGate?: Promise<void>;
 
   async start(owner: string, command: string, args: string[], options: { spec?: JobRecord["spec"] }): Promise<JobRecord> {
     this.starts++;
     const id = `job-${++this.next}`;
+    await this.startGate;
     const record = {
       id, owner, command, args, state: "RUNNING", exitCode: null, signal: null, startTime: new Date().toISOString(),
       gracePeriodMs: 0, limits: {}, outputBytes: 0, outputDroppedBytes: 0, spec: options.spec,
@@ -41,7 +46,8 @@ class FakeJobs implements SpecJobs {
     this.waiters.delete(id);
   }
 
-  async stop(id: string): Promise<JobRecord> {
+  async stop(id: string, _grace?: number, why: { message?: string } = {}): Promise<JobRecord> {
+    this.stops.push({ id, message: why.message });
     const record = this.records.get(id)!;
     if (record.state === "RUNNING") {
       await this.gate;
@@ -225,5 +231,71 @@ describe("specs/reconciler", () => {
     await r.syncFiles(new Map());
     await eventually("its job stopped", () => jobs.records.get(id)!.state === "STOPPED");
     expect(r.list()).to.deep.equal([]);
+    expect(jobs.stops.find((s) => s.id === id)?.message).to.equal("its spec web's manifest file is gone");
+  });
+
+  it("a spec deleted while its run waits out its grace period stays deleted across an agent restart, and the next agent stops that run", async () => {
+    let r = await agent();
+    await r.apply([{ spec: spec("d"), source: api("alice") }]); // Always: a restart would bring the run back
+    const id = (await running(r, "d")).currentJobId!;
+    const stopping = gate();
+    jobs.gate = stopping.promise;
+    const deleting = r.delete("d");
+    await eventually("the stop asked for", () => jobs.stops.some((s) => s.id === id));
+    expect(existsSync(join(dir.path, "specs", "d.json")), "the state is gone before the run has stopped").to.equal(false);
+    await r.close(); // the agent goes away within the run's grace period
+    r = await agent();
+    await r.syncFiles(new Map());
+    expect(r.list(), "no spec came back").to.deep.equal([]);
+    expect(jobs.stops.filter((s) => s.id === id).map((s) => s.message)).to.deep.equal(["its spec d was deleted", "its spec d was deleted"]);
+    stopping.open();
+    await deleting;
+    expect(jobs.records.get(id)!.state).to.equal("STOPPED");
+    expect(jobs.starts, "no run started after the delete").to.equal(1);
+  });
+
+  it("a spec deleted while its start is under way saves nothing after: the next owner's spec of the name is the one on disk", async () => {
+    const r = await agent();
+    const starting = gate();
+    jobs.startGate = starting.promise;
+    await r.apply([{ spec: spec("s"), source: api("alice") }]);
+    await eventually("the start under way", () => jobs.starts === 1);
+    const deleting = r.delete("s");
+    jobs.startGate = undefined;
+    await r.apply([{ spec: spec("s"), source: api("bob") }]);
+    const bobs = await running(r, "s");
+    starting.open(); // alice's start finishes now, after bob's spec was saved
+    await deleting;
+    await r.close(); // every save has landed
+    const saved = JSON.parse(readFileSync(join(dir.path, "specs", "s.json"), "utf8"));
+    expect(saved).to.deep.include({ uid: bobs.uid, source: { kind: "api", owner: "bob" } });
+    expect(jobs.running().map((job) => job.owner), "alice's run stopped, bob's runs").to.deep.equal(["bob"]);
+  });
+
+  it("a name applied through the API while a scan is under way stays the API's: the file's spec of that name is ignored", async () => {
+    const r = await agent();
+    const starting = gate();
+    jobs.startGate = starting.promise;
+    const other = "/etc/jobworker/jobs.d/a.yaml";
+    // Two files: the scan takes a.yaml first, and awaits its spec's save and start before it reaches web.yaml.
+    const scanning = r.syncFiles(new Map<string, JobSpec[]>([[other, [spec("a")]], [FILE, [spec("web")]]]));
+    await r.apply([{ spec: spec("web"), source: api("alice") }]);
+    starting.open();
+    await scanning;
+    expect(r.status("web").source).to.deep.equal(api("alice"));
+    expect(r.status("web").owner).to.equal("alice");
+    expect(r.status("a").source).to.deep.equal({ kind: "file", path: other });
+  });
+
+  it("refuses Apply and DeleteSpec UNAVAILABLE once the agent is going away", async () => {
+    const r = await agent();
+    await r.apply([{ spec: spec("u"), source: api("alice") }]);
+    await r.close();
+    for (const attempt of [() => r.apply([{ spec: spec("v"), source: api("alice") }]), () => r.delete("u")]) {
+      const err = await attempt().then(() => undefined, (e: { code?: string; message: string }) => e);
+      expect(err?.code).to.equal("UNAVAILABLE");
+      expect(err?.message).to.match(/shutting down/);
+    }
+    expect(jobs.starts).to.equal(1);
   });
 });
