@@ -238,9 +238,8 @@ export class Reconciler {
    */
   private async remove(runner: SpecRunner): Promise<void> {
     this.runners.delete(runner.name);
-    const stopped = runner.delete(); // from here on it saves nothing
-    await this.options.store.remove(runner.name).catch((err) => this.options.logger?.error({ spec: runner.name, err }, "removing a job spec's state failed"));
-    await stopped;
+    const forgotten = this.options.store.remove(runner.name).catch((err) => this.options.logger?.error({ spec: runner.name, err }, "removing a job spec's state failed"));
+    await runner.delete(forgotten); // saves nothing from here on; stops the run once the state is gone
   }
 
   /**

@@ -175,17 +175,19 @@ export class SpecRunner {
   }
 
   /**
-   * Stops the run (its own grace period) and ends this runner; resolves once
-   * the job has ended. From the call on, nothing of this spec is saved: a
-   * save made by a step under way would bring back a deleted spec's state,
-   * or overwrite a new spec's of the same name.
+   * Ends this runner, and once `forgotten` (the removal of its saved state)
+   * has settled, stops the run (its own grace period); resolves once the job
+   * has ended. From the call on, nothing of this spec is saved: a save made
+   * by a step under way would bring back a deleted spec's state, or overwrite
+   * a new spec's of the same name.
    */
-  delete(): Promise<void> {
+  delete(forgotten: Promise<void>): Promise<void> {
     this.closed = true; // at once: a start queued or under way starts nothing
     this.deleted = true;
     this.cancelRestart();
     return this.serial(async () => {
       this.phase = "Deleting";
+      await forgotten;
       const current = this.current;
       this.current = undefined;
       if (current) await this.stopQuietly(current.id, `its spec ${this.name} was deleted`);

@@ -357,17 +357,19 @@ describe("declarative jobs (e2e)", function () {
       const stateDir = agent.stateDir;
       let client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
       try {
-        // Ignores SIGTERM, so its stop lasts the whole grace period: the agent is killed within it.
-        await apply(client, manifest("stubborn", "trap '' TERM; while :; do sleep 1; done", "Always", "  gracePeriod: 3s\n"));
+        // Says so at SIGTERM and goes on, so its stop lasts the whole grace period: the agent is killed within it.
+        await apply(client, manifest("stubborn", "trap 'echo got TERM' TERM; while :; do sleep 1; done", "Always", "  gracePeriod: 10s\n"));
         const { currentJobId } = await eventually("stubborn running", async () => (await spec(client, "stubborn")).ready && spec(client, "stubborn"));
         const deleting = call(client, "DeleteSpec", { name: "stubborn" }).catch(() => undefined); // answers once the run has ended
-        await eventually("the spec gone", async () => !(await specs(client)).some((s) => s.name === "stubborn"));
+        // The SIGTERM comes only once the spec's state is gone (the delete is durable from there).
+        await eventually("the run told to stop", async () => (await readOutput(client, { jobID: currentJobId, noFollow: true })).toString().includes("got TERM"));
         await agent.stop("SIGKILL");
         await deleting;
         client.close();
         agent = await startTestAgent({ stateDir });
         client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
-        const job = await eventually("its run stopped", async () => (await jobsOf(client, "stubborn")).find((j) => j.id === currentJobId && j.JobStatus !== "RUNNING"));
+        // By the SIGKILL the first agent scheduled, 10 s after its SIGTERM.
+        const job = await eventually("its run stopped", async () => (await jobsOf(client, "stubborn")).find((j) => j.id === currentJobId && j.JobStatus !== "RUNNING"), 60_000);
         expect(job).to.include({ JobStatus: "STOPPED", reason: "Stopped" });
         expect((await specs(client)).map((s) => s.name), "not brought back").to.deep.equal([]);
         expect((await jobsOf(client, "stubborn")).map((j) => j.id), "no run started after the delete").to.deep.equal([currentJobId]);
