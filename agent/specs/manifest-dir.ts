@@ -46,6 +46,8 @@ export class ManifestDir {
   private closed = false;
   /** Each file's text at the last scan, so that a problem is logged once per change, not at every re-list. */
   private readonly seen = new Map<string, string>();
+  /** Each file's text and what it parsed to: a re-list of unchanged files validates nothing again. */
+  private readonly parsed = new Map<string, { text: string; result: JobSpec[] | ConfigFileError }>();
 
   constructor(
     readonly dir: string,
@@ -151,6 +153,7 @@ export class ManifestDir {
       if (result !== undefined) scan.set(path, result);
     }
     for (const path of [...this.seen.keys()]) if (path !== this.dir && !scan.has(path)) this.seen.delete(path);
+    for (const path of [...this.parsed.keys()]) if (!scan.has(path)) this.parsed.delete(path);
     return scan;
   }
 
@@ -162,7 +165,7 @@ export class ManifestDir {
       if (!info.isFile()) return undefined;
       const problem = unsafe(info) ?? (info.size > MAX_MANIFEST_BYTES ? `${info.size} bytes: at most ${MAX_MANIFEST_BYTES}` : undefined);
       const text = problem ? `refused: ${problem}` : content!;
-      const result = problem ? new ConfigFileError(path, [`refused: ${problem}`]) : parse(path, text);
+      const result = problem ? new ConfigFileError(path, [`refused: ${problem}`]) : this.parseOnce(path, text);
       if (!Array.isArray(result)) this.logOnce(path, text, () => this.logger?.error({ file: path, problems: result.problems }, "a manifest file was rejected; what it defined keeps running as it was"));
       else this.seen.set(path, text);
       return result;
@@ -170,6 +173,14 @@ export class ManifestDir {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       return new ConfigFileError(path, [`cannot read the file: ${(err as Error).message}`]);
     }
+  }
+
+  private parseOnce(path: string, text: string): JobSpec[] | ConfigFileError {
+    const last = this.parsed.get(path);
+    if (last?.text === text) return last.result;
+    const result = parse(path, text);
+    this.parsed.set(path, { text, result });
+    return result;
   }
 
   private logOnce(key: string, text: string, log: () => void): void {
