@@ -331,27 +331,6 @@ describe("declarative jobs (e2e)", function () {
       }
     });
 
-    it("a crash of the agent (SIGKILL) keeps the spec, and the next agent adopts its running job", async () => {
-      let agent = await startTestAgent();
-      const stateDir = agent.stateDir;
-      let client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
-      try {
-        await apply(client, SLEEPER("crash"));
-        const before = await eventually("crash running", async () => (await spec(client, "crash")).ready && spec(client, "crash"));
-        client.close();
-        await agent.stop("SIGKILL");
-        agent = await startTestAgent({ stateDir });
-        client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
-        const after = await eventually("crash adopted", async () => (await spec(client, "crash")).ready && spec(client, "crash"));
-        expect(after).to.include({ currentJobId: before.currentJobId, runs: 1, restarts: 0, phase: "Running" });
-        expect((await jobsOf(client, "crash")).map((j) => [j.id, j.JobStatus])).to.deep.equal([[before.currentJobId, "RUNNING"]]);
-      } finally {
-        client.close();
-        await agent.stop();
-        agent.cleanup();
-      }
-    });
-
     it("a spec deleted while its run waits out its grace period stays deleted after an agent crash; the run still stops", async () => {
       let agent = await startTestAgent();
       const stateDir = agent.stateDir;
@@ -380,26 +359,27 @@ describe("declarative jobs (e2e)", function () {
       }
     });
 
-    it("keeps the spec and adopts its running job instead of starting a second copy", async () => {
-      let agent = await startTestAgent();
-      const stateDir = agent.stateDir;
-      let client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
-      try {
-        await apply(client, SLEEPER("keep"));
-        const before = await eventually("keep running", async () => (await spec(client, "keep")).ready && spec(client, "keep"));
-        client.close();
-        expect(await agent.stop()).to.equal(0);
-        agent = await startTestAgent({ stateDir });
-        client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
-        const after = await eventually("keep adopted", async () => (await spec(client, "keep")).ready && spec(client, "keep"));
-        expect(after).to.include({ currentJobId: before.currentJobId, runs: 1, restarts: 0, phase: "Running" });
-        const running = (await jobsOf(client, "keep")).filter((j) => j.JobStatus === "RUNNING");
-        expect(running.map((j) => j.id)).to.deep.equal([before.currentJobId]);
-      } finally {
-        client.close();
-        await agent.stop();
-        agent.cleanup();
-      }
-    });
+    for (const [how, signal] of [["a shutdown (SIGTERM)", "SIGTERM"], ["a crash (SIGKILL)", "SIGKILL"]] as const) {
+      it(`keeps the spec across ${how} of the agent, and the next agent adopts its running job instead of starting a second copy`, async () => {
+        let agent = await startTestAgent();
+        const stateDir = agent.stateDir;
+        let client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
+        try {
+          await apply(client, SLEEPER("keep"));
+          const before = await eventually("keep running", async () => (await spec(client, "keep")).ready && spec(client, "keep"));
+          client.close();
+          expect(await agent.stop(signal)).to.equal(signal === "SIGTERM" ? 0 : null);
+          agent = await startTestAgent({ stateDir });
+          client = workerClient(agent.address, filesFor(agent.pkiDir, "alice"));
+          const after = await eventually("keep adopted", async () => (await spec(client, "keep")).ready && spec(client, "keep"));
+          expect(after).to.include({ currentJobId: before.currentJobId, runs: 1, restarts: 0, phase: "Running" });
+          expect((await jobsOf(client, "keep")).map((j) => [j.id, j.JobStatus]), "one run, the same").to.deep.equal([[before.currentJobId, "RUNNING"]]);
+        } finally {
+          client.close();
+          await agent.stop();
+          agent.cleanup();
+        }
+      });
+    }
   });
 });
