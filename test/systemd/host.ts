@@ -115,8 +115,8 @@ export async function install(): Promise<number> {
   writeFileSync(CONFIG, agentConfig(), { mode: 0o600 });
   await must("node", [join(REPO, "dist/agent/main.js"), "--config", CONFIG, "--validate"]);
   for (const unit of ["jobagent.service", "jobworker-jobs.service"]) copyFileSync(join(REPO, "deploy", unit), join("/etc/systemd/system", unit));
-  // The one change for the VM: node starts 10-15x slower under TCG (more on a loaded host) than
-  // the 90 s default start timeout assumes.
+  // And for the VM, a drop-in: node starts 10-15x slower under TCG (more on a loaded host) than
+  // the unit's TimeoutStartSec=120 assumes.
   mkdirSync("/etc/systemd/system/jobagent.service.d", { recursive: true });
   writeFileSync("/etc/systemd/system/jobagent.service.d/vm-slow-start.conf", "[Service]\nTimeoutStartSec=600\n");
   await must("systemctl", ["daemon-reload"]);
