@@ -1,10 +1,18 @@
 // The DaemonSet's cgroup placement, emulated on a real cgroup v2 kernel (run
 // inside the test VM by `npm run test:vm`): the real agent runs inside a "pod"
 // cgroup limited to 512Mi, as a container runtime would place it, with the
-// ConfigMap's own cgroup settings (cgroup.root jobworker.slice, a host-level
-// subtree). A job allowed 1Gi uses more than the pod may; the pod is killed
-// whole (cgroup.kill, as containerd kills a pod's cgroup); the job and its
-// monitor live on, and the agent started in a new pod reattaches.
+// ConfigMap's own settings. A job allowed 1Gi uses more than the pod may; the
+// pod is killed whole (cgroup.kill, as containerd kills a pod's cgroup); the
+// job and its monitor live on, and the agent started in a new pod reattaches.
+//
+// One setting differs: cgroup.root. On a fresh node the ConfigMap's
+// jobworker.slice does not exist yet and the agent creates it, enabling the
+// controllers in its ancestors; in this VM jobworker.slice already exists
+// with them (`npm run test:vm` runs mocha in jobworker.slice/jobagent.service),
+// and the root cgroup passes them on already (run.sh enabled them, and they
+// cannot be taken back while mocha's cgroup uses them). So the agent gets
+// FRESH_ROOT, two levels that do not exist yet: it must create both and
+// enable the controllers in the new ancestor, as it would in a node's root.
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
@@ -27,6 +35,10 @@ const POD_MEMORY = 512 * MiB;
 const JOB_MEMORY_LIMIT = 1024 * MiB;
 const JOB_ALLOCATES = 700 * MiB;
 const DAEMONSET = fileURLToPath(new URL("../../../deploy/daemonset.yaml", import.meta.url));
+/** cgroup.root for this test's agent (see the top): missing until the agent starts. */
+const FRESH_ANCESTOR = "jobworker-podtest.slice";
+const FRESH_ROOT = `${FRESH_ANCESTOR}/jobworker.slice`;
+const CONTROLLERS = ["cpu", "io", "memory", "pids"];
 
 /** The AgentConfig the DaemonSet's ConfigMap carries, parsed. */
 function configMapAgentConfig(): Record<string, unknown> {
@@ -82,6 +94,9 @@ async function killPod(pod: string): Promise<void> {
   await eventually(`${pod} to be empty after cgroup.kill`, () => readFileSync(join(CGROUP_MOUNT, pod, "cgroup.events"), "utf8").includes("populated 0"));
 }
 
+/** The controllers a cgroup passes on to its children, sorted. */
+const subtreeControl = (cgroup: string) => readFileSync(join(CGROUP_MOUNT, cgroup, "cgroup.subtree_control"), "utf8").trim().split(/\s+/).filter(Boolean).sort();
+
 const cgroupOf = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().replace(/^0::\//, "");
 const readNumber = (cgroup: string, file: string) => Number(readFileSync(join(CGROUP_MOUNT, cgroup, file), "utf8"));
 
@@ -95,9 +110,10 @@ describe("the DaemonSet's cgroup placement: jobs outside the agent's pod", funct
   before(() => {
     state = tempDir();
     const shipped = configMapAgentConfig();
-    root = (shipped.cgroup as { root: string }).root;
-    // The ConfigMap's cgroup and shutdown settings as shipped; the node-specific paths replaced (no Secrets here: the development PKI).
-    const config = { ...shipped, listen: "127.0.0.1:0", stateDir: state.path, jobctlConfigPath: join(state.path, "jobctl.yaml"), metrics: { listen: "" } };
+    root = FRESH_ROOT;
+    // The ConfigMap's cgroup and shutdown settings as shipped, but cgroup.root (see the top); the node-specific
+    // paths replaced (no Secrets here: the development PKI).
+    const config = { ...shipped, cgroup: { ...(shipped.cgroup as object), root }, listen: "127.0.0.1:0", stateDir: state.path, jobctlConfigPath: join(state.path, "jobctl.yaml"), metrics: { listen: "" } };
     delete (config as { tls?: unknown }).tls;
     configFile = join(state.path, "agent.yaml");
     writeFileSync(configFile, stringify(config));
@@ -109,6 +125,12 @@ describe("the DaemonSet's cgroup placement: jobs outside the agent's pod", funct
     for (const pod of pods) await killPod(pod); // the agent and its helpers
     killLeftoverJobs(state.path);
     for (const pod of pods.reverse()) for (const cgroup of [`${pod}/agent`, pod]) if (existsSync(join(CGROUP_MOUNT, cgroup))) rmdirSync(join(CGROUP_MOUNT, cgroup));
+    // Best effort: after a failure a monitor may still be exiting; a leftover cgroup in the throwaway VM harms no later test.
+    for (const cgroup of [`${root}/jobs`, `${root}/monitors`, root, FRESH_ANCESTOR]) {
+      try {
+        rmdirSync(join(CGROUP_MOUNT, cgroup));
+      } catch { /* missing or still busy */ }
+    }
     state.cleanup();
   });
 
@@ -124,11 +146,16 @@ describe("the DaemonSet's cgroup placement: jobs outside the agent's pod", funct
   it("a job allowed 1Gi holds 700 MiB beside a 512Mi pod, survives the pod's kill with its monitor, and the agent in a new pod reattaches", async function () {
     this.timeout(900_000); // two agent starts and 700 MiB of page faults under TCG
     began = Date.now();
+    expect(existsSync(join(CGROUP_MOUNT, FRESH_ANCESTOR)), `${FRESH_ANCESTOR} before the agent starts`).to.equal(false);
     const first = makePod("pod1");
     pods.push(first.pod);
     agent = await startAgentIn(first.container, configFile);
     step("agent 1 listening");
     expect(cgroupOf(agent.child.pid!)).to.equal(first.container); // the agent stayed in its pod
+    // Created, and the controllers passed down to the jobs: by the new ancestor, by cgroup.root itself.
+    expect(subtreeControl(FRESH_ANCESTOR)).to.include.members(CONTROLLERS);
+    expect(subtreeControl(root)).to.include.members(CONTROLLERS);
+    expect(subtreeControl(`${root}/jobs`)).to.include.members(CONTROLLERS);
     const admin = () => filesFor(join(state.path, "pki"), "admin");
     let client = workerClient(agent.address, admin());
 

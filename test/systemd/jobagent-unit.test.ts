@@ -13,7 +13,8 @@ import type { StartResponse__Output } from "../../proto/generated/workerservice/
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
 import { eventually } from "../helpers/wait.js";
-import { agentConfig, CONFIG, install, JOBS_CGROUP, must, PKI, run, STATE, unitProperty } from "./host.js";
+import { lintFindings } from "../metrics/promtool.js";
+import { agentConfig, CONFIG, exampleAddresses, install, JOBS_CGROUP, METRICS_TOKEN, must, PKI, run, STATE, unitProperty } from "./host.js";
 
 const MiB = 1024 * 1024;
 /**
@@ -66,15 +67,29 @@ describe("jobagent.service under systemd 252", function () {
     expect(score).to.be.within(0, 5.5);
   });
 
-  it("systemctl start returns only once the agent serves (Type=notify, the agent's READY=1)", async () => {
-    await must("systemctl", ["start", "jobagent"]);
-    // No retry: the first call after `systemctl start` returned must reach a bound server.
+  it("systemctl enable --now returns only once the agent serves (Type=notify, the agent's READY=1), and enables it for boot", async () => {
+    await must("systemctl", ["enable", "--now", "jobagent"]);
+    // No retry: the first call after `systemctl enable --now` returned must reach a bound server.
     const info = await call<object, { version: string }>(admin, "AgentInfo", {});
     expect(info.version).to.be.a("string").and.not.equal("");
     expect(await unitProperty("jobagent.service", "ActiveState")).to.equal("active");
     // Set by the agent's own READY=1 message, sent by its systemd-notify child (NotifyAccess=all, no CAP_SYS_ADMIN).
     expect(await unitProperty("jobagent.service", "StatusText")).to.equal(`serving on port ${port}`);
     expect(await unitProperty("jobworker-jobs.service", "ActiveState")).to.equal("active");
+    // [Install] WantedBy=multi-user.target: started at boot from now on.
+    expect((await must("systemctl", ["is-enabled", "jobagent"])).trim()).to.equal("enabled");
+    expect(existsSync("/etc/systemd/system/multi-user.target.wants/jobagent.service")).to.equal(true);
+  });
+
+  it("serves /metrics on the example's address to the bearer token only, in a form promtool accepts", async () => {
+    const url = `http://${exampleAddresses().metrics}/metrics`;
+    expect((await fetch(url)).status).to.equal(401);
+    const token = readFileSync(METRICS_TOKEN, "utf8").trim();
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).to.equal(200);
+    const text = await response.text();
+    expect(text).to.include(`jobworker_cgroup_mode{mode="v2"} 1`); // the agent's own series: cgroup v2 under the unit
+    expect(lintFindings(text)).to.deep.equal([]);
   });
 
   it("with jobworker-jobs.service delegated, the agent stays in its own unit and places each job in a leaf there, limits in force", async () => {
@@ -106,7 +121,7 @@ describe("jobagent.service under systemd 252", function () {
   it("systemctl reload (SIGHUP) applies a role change: readonly may start jobs afterwards", async () => {
     const refused = await start(viewer, "true", []).then(() => undefined, (e: grpc.ServiceError) => e);
     expect(refused?.code).to.equal(grpc.status.PERMISSION_DENIED);
-    writeFileSync(CONFIG, agentConfig(port, true));
+    writeFileSync(CONFIG, agentConfig(true));
     const before = await mainPid();
     await must("systemctl", ["reload", "jobagent"]);
     const { jobID } = await eventually("viewer may start a job", () => start(viewer, "true", []).catch(() => undefined), AGENT_MS);
@@ -148,7 +163,7 @@ describe("jobagent.service under systemd 252", function () {
     expect(await statusOnceServing(survivor.id)).to.include({ JobStatus: "RUNNING", pid: survivor.pid });
   });
 
-  it("systemctl stop ends the agent (and its helpers) and leaves jobs running; the next start reattaches them", async () => {
+  it("systemctl stop ends the agent (and its helpers) and leaves jobs running", async () => {
     await must("systemctl", ["stop", "jobagent"]);
     expect(await unitProperty("jobagent.service", "ActiveState")).to.equal("inactive");
     const left = (await must("systemctl", ["show", "-P", "ControlGroup", "jobagent.service"])).trim();
@@ -157,6 +172,26 @@ describe("jobagent.service under systemd 252", function () {
     // The jobs' unit refuses a manual stop: it would kill every job (only a shutdown stops it).
     expect((await run("systemctl", ["stop", "jobworker-jobs"])).code).to.not.equal(0);
     expect(isAlive(survivor.pid)).to.equal(true);
+  });
+
+  it("an invalid configuration fails the start with exit 2 and is not restarted (RestartPreventExitStatus=2)", async () => {
+    const valid = readFileSync(CONFIG, "utf8");
+    writeFileSync(CONFIG, `${valid}noSuchSetting: 1\n`);
+    try {
+      expect((await run("systemctl", ["start", "jobagent"])).code).to.not.equal(0);
+      expect(await unitProperty("jobagent.service", "ExecMainStatus")).to.equal("2");
+      // systemd decides when the main process exits: a restart would show as SubState auto-restart
+      // (RestartSec=2 later, another start); "failed" means none is scheduled.
+      expect(await unitProperty("jobagent.service", "ActiveState")).to.equal("failed");
+      expect(await unitProperty("jobagent.service", "SubState")).to.equal("failed");
+      expect(await unitProperty("jobagent.service", "NRestarts")).to.equal("0");
+      expect(isAlive(survivor.pid)).to.equal(true);
+    } finally {
+      writeFileSync(CONFIG, valid);
+    }
+  });
+
+  it("the next systemctl start reattaches the jobs left running", async () => {
     await must("systemctl", ["start", "jobagent"]);
     expect(await status(survivor.id)).to.include({ JobStatus: "RUNNING", pid: survivor.pid });
     await call(admin, "Stop", { jobID: survivor.id, gracePeriodMs: 0 });

@@ -12,23 +12,9 @@ import type { QueryStatusResponse__Output } from "../../proto/generated/workerse
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
 import { call, filesFor, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
-import { freePort, installPackageAndPki, must, PKI, run, unitProperty } from "./host.js";
+import { freePort, installPackageAndPki, must, oneUnitLayout, PKI, run, unitProperty } from "./host.js";
 
 const UNIT = "jobagent-single.service";
-
-function singleUnit(config: string): string {
-  return `[Unit]
-Description=jobagent with its jobs in its own delegated cgroup (the layout before jobworker-jobs.service)
-[Service]
-Type=notify
-NotifyAccess=main
-ExecStart=/usr/bin/node /opt/jobworker/dist/agent/main.js --config ${config}
-Delegate=yes
-KillMode=process
-# node under TCG starts slowly (see host.ts)
-TimeoutStartSec=600
-`;
-}
 
 function singleConfig(port: number): string {
   return `apiVersion: jobworker/v1
@@ -57,7 +43,7 @@ describe("one delegated unit for agent and jobs, under systemd 252", function ()
     await installPackageAndPki();
     const port = await freePort();
     writeFileSync("/etc/jobworker/single.yaml", singleConfig(port), { mode: 0o600 });
-    writeFileSync(`/etc/systemd/system/${UNIT}`, singleUnit("/etc/jobworker/single.yaml"));
+    writeFileSync(`/etc/systemd/system/${UNIT}`, oneUnitLayout("/etc/jobworker/single.yaml"));
     await must("systemctl", ["daemon-reload"]);
     await must("systemctl", ["start", UNIT]);
     admin = workerClient(`127.0.0.1:${port}`, filesFor(PKI, "admin"));
