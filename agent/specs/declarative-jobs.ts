@@ -41,7 +41,7 @@ export async function startDeclarativeJobs(options: DeclarativeJobsOptions): Pro
   return {
     reconciler,
     async close() {
-      manifests?.close();
+      await manifests?.close();
       await reconciler.close();
     },
   };

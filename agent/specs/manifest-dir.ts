@@ -63,16 +63,20 @@ export class ManifestDir {
     await this.scan();
     this.relist = setInterval(() => {
       if (!this.watcher) this.watchDir(); // the directory may have appeared since (read() notes its inode)
-      void this.scan(); // not through the settle timer: the re-list is what catches what the watch misses
+      // Not while a change is settling (a file may be half written): its scan comes within MAX_SETTLE_MS.
+      // Nor through the settle timer, which a directory that never goes quiet would keep putting off.
+      if (this.firstChangeAt === undefined) void this.scan();
     }, this.relistMs);
     this.relist.unref();
   }
 
-  close(): void {
+  /** Stops watching; resolves once a scan under way has finished (it changes nothing after close, see Reconciler.syncFiles). */
+  async close(): Promise<void> {
     this.closed = true;
     this.watcher?.close();
     clearInterval(this.relist);
     clearTimeout(this.settle);
+    await this.scanning;
   }
 
   /** Resolves once a scan that began after this call has finished. */

@@ -34,6 +34,8 @@ export class Reconciler {
   private scanned = false;
   /** The agent is going away: no more changes (a spec applied now would start a run nobody follows). */
   private closed = false;
+  /** Names whose saved states could not be read: their running jobs are left alone rather than taken for orphans. */
+  private readonly unreadable = new Set<string>();
 
   private constructor(private readonly options: ReconcilerOptions) {}
 
@@ -41,7 +43,10 @@ export class Reconciler {
   static async open(options: ReconcilerOptions): Promise<Reconciler> {
     const reconciler = new Reconciler(options);
     await options.store.init();
-    const states = await options.store.loadAll((file, err) => options.logger?.error({ file, err }, "unreadable job spec state: ignored"));
+    const states = await options.store.loadAll((file, err) => {
+      reconciler.unreadable.add(file.replace(/\.json$/, ""));
+      options.logger?.error({ file, err }, "unreadable job spec state: ignored, and its running jobs left alone");
+    });
     for (const state of states) {
       if (state.source.kind === "api") await reconciler.run(state.spec, state.source, state);
       else reconciler.unclaimed.set(state.name, state);
@@ -97,19 +102,22 @@ export class Reconciler {
    * nothing that runs: its specs keep their runs and show its problems.
    */
   async syncFiles(scan: ManifestScan): Promise<void> {
+    if (this.closed) return;
     if (!this.scanned) this.resumeRejected(scan);
     const claims = this.claims(scan);
     for (const [path, result] of scan) {
       if (!Array.isArray(result)) {
         for (const name of this.files.get(path) ?? []) {
-          this.runners.get(name)?.setProblem(`${path} was rejected, so the last good version runs: ${result.problems.join("; ")}`);
+          this.fileRunner(name, path)?.setProblem(`${path} was rejected, so the last good version runs: ${result.problems.join("; ")}`);
         }
         continue;
       }
       const names = new Set<string>();
       for (const spec of result) {
-        if (claims.get(spec.name) !== path) {
-          const by = claims.get(spec.name) ?? "a spec applied through the API";
+        if (this.closed) return; // the agent began to go away while this scan awaited a save
+        const apiHolds = this.runners.get(spec.name)?.source.kind === "api";
+        if (claims.get(spec.name) !== path || apiHolds) {
+          const by = apiHolds ? "a spec applied through the API" : (claims.get(spec.name) ?? "a spec applied through the API");
           this.options.logger?.error({ file: path, spec: spec.name, definedBy: by }, "a job spec in the manifest directory reuses a name already taken: ignored");
           continue;
         }
@@ -118,10 +126,11 @@ export class Reconciler {
           names.add(spec.name);
           this.options.logger?.error({ file: path, spec: spec.name, problem: refused }, "a job spec in the manifest directory was refused; what it defined keeps running as it was");
           this.resumeSaved(spec.name, path); // an agent started since: the last good version, as saved
-          this.runners.get(spec.name)?.setProblem(`${path}: ${refused}`);
+          this.fileRunner(spec.name, path)?.setProblem(`${path}: ${refused}`);
           continue;
         }
-        if (await this.fromFile(spec, path)) names.add(spec.name);
+        await this.fromFile(spec, path);
+        names.add(spec.name);
       }
       this.files.set(path, names);
     }
@@ -194,31 +203,33 @@ export class Reconciler {
     }
   }
 
-  /** False if the name was taken through the API since the scan began (an Apply landed while an earlier spec's save was awaited). */
-  private async fromFile(spec: JobSpec, path: string): Promise<boolean> {
+  /** The runner of a name, if this file is where it comes from. */
+  private fileRunner(name: string, path: string): SpecRunner | undefined {
+    const runner = this.runners.get(name);
+    return runner?.source.kind === "file" && runner.source.path === path ? runner : undefined;
+  }
+
+  /** Not for a name an API spec holds (syncFiles checks that after every await: an Apply may land while a save is awaited). */
+  private async fromFile(spec: JobSpec, path: string): Promise<void> {
     const source: SpecSource = { kind: "file", path };
     const runner = this.runners.get(spec.name);
-    if (runner?.source.kind === "api") {
-      this.options.logger?.error({ file: path, spec: spec.name, definedBy: "a spec applied through the API" }, "a job spec in the manifest directory reuses a name already taken: ignored");
-      return false;
-    }
     if (runner) {
       runner.moveTo(source); // the same name, moved to another file: the same spec
       runner.setProblem(undefined);
       // Only a changed file replaces anything: a re-list must not run again a spec that ended for good.
       if (specHash(spec) !== runner.hash) void runner.update(spec);
-      return true;
+      return;
     }
     const saved = this.unclaimed.get(spec.name);
     this.unclaimed.delete(spec.name);
     await this.run(spec, source, saved ? asVersion({ ...saved, source }, spec) : this.newState(spec, source));
-    return true;
   }
 
   /** Registers the runner at once (a name is taken synchronously), saves its state, then lets it begin. */
   private async run(spec: JobSpec, source: SpecSource, state: SpecState): Promise<void> {
     const runner = new SpecRunner(this.options.ctx, spec, source, state);
     this.runners.set(spec.name, runner);
+    if (this.closed) runner.detach(); // registered, so the next agent finds its state; it starts nothing now
     await this.options.ctx.save(state).catch((err) => this.options.logger?.error({ spec: spec.name, err }, "saving a job spec's state failed"));
     void runner.begin(this.options.jobs()).catch((err) => this.options.logger?.error({ spec: spec.name, err }, "starting a job spec failed"));
   }
@@ -238,8 +249,10 @@ export class Reconciler {
    */
   private async remove(runner: SpecRunner): Promise<void> {
     this.runners.delete(runner.name);
-    const forgotten = this.options.store.remove(runner.name).catch((err) => this.options.logger?.error({ spec: runner.name, err }, "removing a job spec's state failed"));
-    await runner.delete(forgotten); // saves nothing from here on; stops the run once the state is gone
+    const removal = this.options.store.remove(runner.name);
+    // Saves nothing from here on; stops the run once the state is gone, or failed to go (the caller asked for the stop).
+    await runner.delete(removal.catch(() => {}));
+    await removal; // a failure is the caller's to know: the spec's state is still on disk, so the next agent has it again
   }
 
   /**
@@ -251,11 +264,14 @@ export class Reconciler {
   private async dropGone(): Promise<void> {
     const gone = this.unclaimed;
     this.unclaimed = new Map();
-    for (const name of gone.keys()) if (!this.runners.has(name)) await this.options.store.remove(name);
+    for (const name of gone.keys()) {
+      if (this.runners.has(name)) continue;
+      await this.options.store.remove(name).catch((err) => this.options.logger?.error({ spec: name, err }, "removing a job spec's state failed"));
+    }
     const live = new Set([...this.runners.values()].map((runner) => runner.uid));
     const fileGone = new Set([...gone.values()].map((state) => state.uid));
     for (const job of this.options.jobs()) {
-      if (!job.spec || isFinal(job.state) || live.has(job.spec.uid)) continue;
+      if (!job.spec || isFinal(job.state) || live.has(job.spec.uid) || this.unreadable.has(job.spec.name)) continue;
       const message = fileGone.has(job.spec.uid) ? `its spec ${job.spec.name}'s manifest file is gone` : `its spec ${job.spec.name} was deleted`;
       void this.options.ctx.jobs.stop(job.id, undefined, { message }).catch(() => {});
     }

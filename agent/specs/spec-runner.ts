@@ -128,6 +128,13 @@ export class SpecRunner {
     return this.serial(async () => {
       const owner = ownerOf(this.where);
       const mine = jobs.filter((job) => job.spec?.uid === this.state.uid && job.owner === owner).sort((a, b) => a.spec!.run - b.spec!.run);
+      if (this.deleted) {
+        // Deleted before it began (its file went while its state was being saved): its runs stop, none is adopted.
+        const running = mine.filter((job) => !isFinal(job.state));
+        await Promise.all(running.map((job) => this.stopQuietly(job.id, `its spec ${this.name} was deleted`)));
+        return;
+      }
+      if (this.closed) return; // the agent is going away: the next one begins it
       this.state.runs = Math.max(this.state.runs, ...mine.map((job) => job.spec!.run)); // a run started just before a crash
       const running = mine.filter((job) => !isFinal(job.state));
       const adopt = running.at(-1);
@@ -233,6 +240,8 @@ export class SpecRunner {
 
   /** Stops a run of an older version (if any), then starts the current one. */
   private async replaceStep(): Promise<void> {
+    // Deleted or going away: the delete step stops the run; the next agent replaces an old version itself (begin).
+    if (this.closed) return;
     const old = this.current;
     if (old?.hash === this.state.hash) return; // an earlier step started this version already
     if (old) {

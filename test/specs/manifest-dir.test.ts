@@ -24,8 +24,8 @@ describe("specs/manifest-dir", function () {
     chmodSync(dir.path, 0o755);
     scans.length = 0;
   });
-  afterEach(() => {
-    manifests?.close();
+  afterEach(async () => {
+    await manifests?.close();
     dir.cleanup();
   });
 

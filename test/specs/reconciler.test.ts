@@ -4,7 +4,7 @@
 // middle of a back-off or a replace, file specs across re-lists and invalid
 // files. (The end-to-end suites run the same against real processes.)
 import { expect } from "chai";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigFileError } from "../../agent/config/load.js";
 import type { JobRecord } from "../../agent/jobs/record.js";
@@ -285,6 +285,43 @@ describe("specs/reconciler", () => {
     expect(r.status("web").source).to.deep.equal(api("alice"));
     expect(r.status("web").owner).to.equal("alice");
     expect(r.status("a").source).to.deep.equal({ kind: "file", path: other });
+  });
+
+  it("a scan under way when the agent begins to go away starts nothing more", async () => {
+    const r = await agent();
+    const other = "/etc/jobworker/jobs.d/a.yaml";
+    const scanning = r.syncFiles(new Map<string, JobSpec[]>([[other, [spec("a")]], [FILE, [spec("web")]]]));
+    await r.close(); // while the scan awaits a.yaml's save
+    await scanning;
+    expect(jobs.starts, "starts").to.equal(0);
+    expect(r.list().map((s) => s.name), "web never taken on").to.deep.equal(["a"]);
+  });
+
+  it("leaves running the jobs of a spec whose saved state cannot be read, instead of taking them for orphans", async () => {
+    mkdirSync(join(dir.path, "specs"), { recursive: true });
+    writeFileSync(join(dir.path, "specs", "x.json"), "{ not json");
+    const job = await jobs.start("alice", "/bin/sleep", ["1000"], { spec: { name: "x", uid: "an-unreadable-spec", run: 1, hash: "h" } });
+    const r = await agent();
+    await r.syncFiles(new Map());
+    expect(jobs.stops, "stops").to.deep.equal([]);
+    expect(jobs.records.get(job.id)!.state).to.equal("RUNNING");
+    expect(r.list()).to.deep.equal([]);
+  });
+
+  it("a DeleteSpec whose state cannot be removed fails, saying so, after stopping the run as asked", async () => {
+    const r = await agent();
+    await r.apply([{ spec: spec("g"), source: api("alice") }]);
+    const id = (await running(r, "g")).currentJobId!;
+    const state = join(dir.path, "specs", "g.json");
+    // The last save (run 1 started) has landed: nothing else writes it now.
+    await eventually("g's state saved with its run", () => existsSync(state) && JSON.parse(readFileSync(state, "utf8")).runs === 1);
+    // Something rm without recursion cannot remove, where the state was.
+    rmSync(state);
+    mkdirSync(state);
+    writeFileSync(join(state, "inside"), "");
+    const err = await r.delete("g").then(() => undefined, (e: Error) => e);
+    expect(err, "the delete fails").to.be.instanceOf(Error);
+    expect(jobs.records.get(id)!.state, "its run was stopped").to.equal("STOPPED");
   });
 
   it("refuses Apply and DeleteSpec UNAVAILABLE once the agent is going away", async () => {
