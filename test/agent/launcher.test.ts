@@ -2,7 +2,7 @@
 // what a launched process gets, and its report, through the real helper and
 // through the spawn() fallback alike.
 import { expect } from "chai";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Launcher, spawnDirectly } from "../../agent/jobs/launcher.js";
 import { DEFAULT_MONITOR_PATH, startMonitor } from "../../agent/jobs/monitor.js";
@@ -84,18 +84,24 @@ describe("monitor launcher", () => {
     const dir = tempDir();
     try {
       // A monitor that takes a second to start: the helper is killed meanwhile, and the monitor goes on without it.
+      // It says when it runs: killed before it had read the launch, the helper would have launched nothing.
       const slow = join(dir.path, "slow-monitor");
-      writeFileSync(slow, `#!/bin/sh\nsleep 1\nexec ${DEFAULT_MONITOR_PATH} "$@"\n`, { mode: 0o755 });
+      const launched = join(dir.path, "launched");
+      writeFileSync(slow, `#!/bin/sh\n: > ${launched}\nsleep 1\nexec ${DEFAULT_MONITOR_PATH} "$@"\n`, { mode: 0o755 });
       const jobDir = join(dir.path, "job");
       mkdirSync(join(jobDir, "work"), { recursive: true });
       const started = startMonitor({
         monitorPath: slow, jobDir, workDir: join(jobDir, "work"), command: "sleep", args: ["600"], env: { PATH: "/usr/bin:/bin" },
         outputCapBytes: 1 << 20, drainTimeoutMs: 1000,
       }, launcher);
-      process.kill(await eventually("the launcher helper runs", launcherHelperPid), "SIGKILL");
+      const helper = await eventually("the launcher helper runs", launcherHelperPid);
+      await eventually("the helper launched the monitor", () => existsSync(launched));
+      process.kill(helper, "SIGKILL");
       const info = await started;
       expect(isAlive(info.jobPid), "the job runs, and the agent knows it").to.equal(true);
       process.kill(-info.jobPid, "SIGKILL");
+      // Its monitor then records the end in the job's directory: removing that meanwhile fails (ENOTEMPTY).
+      await eventually("the monitor done", () => !isAlive(info.monitorPid));
     } finally {
       dir.cleanup();
     }
