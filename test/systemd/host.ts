@@ -124,6 +124,27 @@ export async function install(): Promise<number> {
 }
 
 /**
+ * The smallest AgentConfig for a unit of the one-unit layout (oneUnitLayout):
+ * its own port, state directory and uid range, so that it runs beside the
+ * installed agent; the installed PKI; no metrics.
+ */
+export function oneUnitConfig(port: number, stateDir: string, uidRange: string): string {
+  return `apiVersion: jobworker/v1
+kind: AgentConfig
+listen: 127.0.0.1:${port}
+stateDir: ${stateDir}
+metrics:
+  listen: ""
+tls:
+  caFile: ${PKI}/ca.crt
+  certFile: ${PKI}/server.crt
+  keyFile: ${PKI}/server.key
+jobs:
+  uidRange: ${uidRange}
+`;
+}
+
+/**
  * The one-unit layout before jobworker-jobs.service (deploy/jobagent.service at
  * 37fcc55): agent and jobs in one delegated cgroup, KillMode=process. Type=notify
  * (that unit had Type=simple) so that `systemctl start` returns once the agent serves.

@@ -17,7 +17,7 @@ import type { StartResponse__Output } from "../../proto/generated/workerservice/
 import { call, filesFor, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
 import { eventually } from "../helpers/wait.js";
-import { freePort, installPackageAndPki, JOBS_CGROUP, must, oneUnitLayout, PKI, REPO, run, unitProperty } from "./host.js";
+import { freePort, installPackageAndPki, JOBS_CGROUP, must, oneUnitConfig, oneUnitLayout, PKI, REPO, run, unitProperty } from "./host.js";
 
 const UNIT = "jobagent-old.service";
 const CONFIG_FILE = "/etc/jobworker/old.yaml";
@@ -26,19 +26,7 @@ const STATE_DIR = "/var/lib/jobworker-old";
 const AGENT_MS = 300_000;
 
 function oldConfig(port: number): string {
-  return `apiVersion: jobworker/v1
-kind: AgentConfig
-listen: 127.0.0.1:${port}
-stateDir: ${STATE_DIR}
-metrics:
-  listen: ""
-tls:
-  caFile: ${PKI}/ca.crt
-  certFile: ${PKI}/server.crt
-  keyFile: ${PKI}/server.key
-jobs:
-  uidRange: 72000-72999
-`;
+  return oneUnitConfig(port, STATE_DIR, "72000-72999");
 }
 
 /** deploy/jobagent.service as shipped, reading this test's config; drop-ins for its state directory and the VM's slow start. */

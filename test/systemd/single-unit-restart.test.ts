@@ -12,24 +12,12 @@ import type { QueryStatusResponse__Output } from "../../proto/generated/workerse
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
 import { call, filesFor, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
-import { freePort, installPackageAndPki, must, oneUnitLayout, PKI, run, unitProperty } from "./host.js";
+import { freePort, installPackageAndPki, must, oneUnitConfig, oneUnitLayout, PKI, run, unitProperty } from "./host.js";
 
 const UNIT = "jobagent-single.service";
 
 function singleConfig(port: number): string {
-  return `apiVersion: jobworker/v1
-kind: AgentConfig
-listen: 127.0.0.1:${port}
-stateDir: /var/lib/jobworker-single
-metrics:
-  listen: ""
-tls:
-  caFile: ${PKI}/ca.crt
-  certFile: ${PKI}/server.crt
-  keyFile: ${PKI}/server.key
-jobs:
-  uidRange: 71000-71999
-`;
+  return oneUnitConfig(port, "/var/lib/jobworker-single", "71000-71999");
 }
 
 describe("one delegated unit for agent and jobs, under systemd 252", function () {
