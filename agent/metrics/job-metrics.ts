@@ -113,24 +113,13 @@ export function scrapeTimeMetric(
   snapshot: () => JobSnapshot | undefined,
   values: (samples: JobSample[]) => Iterable<[Labels, number]>,
 ): void {
-  const read = async () => (await snapshot()?.get()) ?? [];
-  if (counter) {
-    new Counter({
-      name, help, labelNames, registers: [registry],
-      async collect() {
-        const samples = await read();
-        this.reset();
-        for (const [labels, value] of values(samples)) this.inc(labels, value);
-      },
-    });
-  } else {
-    new Gauge({
-      name, help, labelNames, registers: [registry],
-      async collect() {
-        const samples = await read();
-        this.reset();
-        for (const [labels, value] of values(samples)) this.set(labels, value);
-      },
-    });
-  }
+  const config = { name, help, labelNames, registers: [registry] };
+  /** Every scrape: the series of the jobs in the snapshot, and nothing else. */
+  const refill = async (metric: { reset(): void }, put: (labels: Labels, value: number) => void) => {
+    const samples = (await snapshot()?.get()) ?? [];
+    metric.reset();
+    for (const [labels, value] of values(samples)) put(labels, value);
+  };
+  if (counter) new Counter({ ...config, collect() { return refill(this, (labels, value) => this.inc(labels, value)); } });
+  else new Gauge({ ...config, collect() { return refill(this, (labels, value) => this.set(labels, value)); } });
 }
