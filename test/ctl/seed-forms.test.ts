@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { rewriteSeedForms } from "../../ctl/seed-forms.js";
 import { devPasswords, startTestAgent, type TestAgent } from "../helpers/agent.js";
-import { runJobctl } from "./run-jobctl.js";
+import { runJobctl } from "../helpers/run-jobctl.js";
 
 const UUID_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/;
 
