@@ -1,28 +1,13 @@
-// The cgroup modules against a fake cgroupfs tree seeded with real
-// kernel-format text. (Real kernel behaviour is tested in the VM: test/vm/.)
+// Delegation (which cgroup subtree the agent takes, and how) against a fake
+// cgroupfs tree seeded with real kernel-format text. (Real kernel behaviour is
+// tested in the VM: test/vm/.)
 import { expect } from "chai";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { CgroupFs } from "../../../agent/cgroups/cgroupfs.js";
-import { setCpu, statCpu } from "../../../agent/cgroups/controllers/cpu.js";
-import { setIo, statIo } from "../../../agent/cgroups/controllers/io.js";
-import { setMemory, statMemory } from "../../../agent/cgroups/controllers/memory.js";
-import { setPids, statPids } from "../../../agent/cgroups/controllers/pids.js";
 import { setupDelegation } from "../../../agent/cgroups/delegation.js";
-import { wholeDiskFor } from "../../../agent/cgroups/block-device.js";
+import { seed } from "../../helpers/cgroupfs.js";
 import { tempDir } from "../../helpers/tmp.js";
-
-// Verbatim formats of a 6.1 kernel's files.
-const CPU_STAT = "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\nnr_periods 40\nnr_throttled 30\nthrottled_usec 1500000\nnr_bursts 0\nburst_usec 0\n";
-const MEMORY_STAT = "anon 104857600\nfile 20971520\nkernel 1048576\nactive_file 4194304\ninactive_file 16777216\nslab 524288\n";
-const MEMORY_EVENTS = "low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\noom_group_kill 1\n";
-const IO_STAT = "254:0 rbytes=4096 wbytes=10485760 rios=1 wios=160 dbytes=0 dios=0\n7:0 rbytes=8192 wbytes=0 rios=2 wios=0 dbytes=0 dios=0\n";
-
-function seed(root: string, cgroup: string, files: Record<string, string>): void {
-  mkdirSync(join(root, cgroup), { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(root, cgroup, name), text);
-}
 
 // The kernel's order of cgroup v2 controllers in cgroup.controllers and cgroup.subtree_control.
 const KERNEL_ORDER = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"];
@@ -87,216 +72,139 @@ class KernelRulesCgroupFs extends CgroupFs {
   }
 }
 
-describe("cgroup v2 modules (fake cgroupfs)", () => {
+describe("cgroups/delegation (fake cgroupfs)", () => {
   let dir: ReturnType<typeof tempDir>;
-  let fs: CgroupFs;
-  beforeEach(() => {
-    dir = tempDir();
-    fs = new CgroupFs(dir.path);
-  });
+  beforeEach(() => (dir = tempDir()));
   afterEach(() => dir.cleanup());
-  const read = (cgroup: string, file: string) => readFileSync(join(dir.path, cgroup, file), "utf8");
 
-  it("keeps every access inside its root", () => {
-    expect(fs.path("jobs/abc", "cpu.max")).to.equal(join(dir.path, "jobs/abc/cpu.max"));
-    expect(() => fs.path("../etc", "passwd")).to.throw(/escapes/);
-    expect(() => fs.path("jobs/../../x")).to.throw(/escapes/);
+  function fixture(mountType: string, controllers: string): { mountInfo: string; procSelfCgroup: string } {
+    const mountInfo = join(dir.path, "mountinfo");
+    writeFileSync(mountInfo, `24 1 0:22 / /proc rw,nosuid - proc proc rw\n35 24 0:30 / ${join(dir.path, "cg")} rw,nosuid - ${mountType} ${mountType} rw\n`);
+    const procSelfCgroup = join(dir.path, "self-cgroup");
+    writeFileSync(procSelfCgroup, "0::/system.slice/jobagent.service\n");
+    seed(join(dir.path, "cg"), "system.slice/jobagent.service", { "cgroup.controllers": controllers, "cgroup.procs": "4242\n", "cgroup.subtree_control": "" });
+    return { mountInfo, procSelfCgroup };
+  }
+
+  it("moves the agent into <root>/agent and enables the controllers for <root>/jobs", async () => {
+    const files = fixture("cgroup2", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files, pid: 4242 });
+    expect(setup).to.include({ mode: "v2", root: "system.slice/jobagent.service", jobsParent: "system.slice/jobagent.service/jobs" });
+    const root = join(dir.path, "cg/system.slice/jobagent.service");
+    expect(readFileSync(join(root, "agent/cgroup.procs"), "utf8")).to.equal("4242");
+    expect(readFileSync(join(root, "cgroup.subtree_control"), "utf8")).to.equal("+cpu +memory +io +pids");
+    expect(readFileSync(join(root, "jobs/cgroup.subtree_control"), "utf8")).to.equal("+cpu +memory +io +pids");
   });
 
-  it("cpu: 0.5 cores is cpu.max '50000 100000'; none is 'max'; cpu.stat in seconds", async () => {
-    seed(dir.path, "j", { "cpu.max": "max 100000\n", "cpu.stat": CPU_STAT });
-    await setCpu(fs, "j", 0.5);
-    expect(read("j", "cpu.max")).to.equal("50000 100000");
-    await setCpu(fs, "j", 0);
-    expect(read("j", "cpu.max")).to.equal("max 100000");
-    expect(await statCpu(fs, "j")).to.deep.equal({ usageSeconds: 2.5, userSeconds: 2, systemSeconds: 0.5, periods: 40, throttledPeriods: 30, throttledSeconds: 1.5 });
+  it("started in <root>/agent (systemd DelegateSubgroup=agent, or again in-process) it takes <root>, not <root>/agent", async () => {
+    const files = fixture("cgroup2", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    seed(join(dir.path, "cg"), "system.slice/jobagent.service/agent", { "cgroup.procs": "4242\n" });
+    writeFileSync(files.procSelfCgroup, "0::/system.slice/jobagent.service/agent\n");
+    const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files, pid: 4242 });
+    expect(setup).to.include({ mode: "v2", root: "system.slice/jobagent.service", monitors: "system.slice/jobagent.service/monitors" });
   });
 
-  it("memory: memory.max, swap off, oom.group; working set = current - inactive_file", async () => {
-    seed(dir.path, "j", { "memory.max": "max\n", "memory.swap.max": "max\n", "memory.oom.group": "0\n", "memory.current": "125829120\n", "memory.peak": "130023424\n", "memory.stat": MEMORY_STAT, "memory.events": MEMORY_EVENTS });
-    await setMemory(fs, "j", 268435456, { swap: false, oomGroup: true });
-    expect([read("j", "memory.max"), read("j", "memory.swap.max"), read("j", "memory.oom.group")]).to.deep.equal(["268435456", "0", "1"]);
-    expect(await statMemory(fs, "j")).to.deep.equal({ currentBytes: 125829120, workingSetBytes: 125829120 - 16777216, peakBytes: 130023424, oomKills: 1, ooms: 2 });
+  it("on cgroup v1 or hybrid hosts: unavailable, saying why", async () => {
+    const files = fixture("tmpfs", "");
+    const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files });
+    expect(setup).to.deep.include({ mode: "unavailable" });
+    expect((setup as { reason: string }).reason).to.match(/is tmpfs, not cgroup2: this host uses cgroup v1 or the hybrid layout/);
   });
 
-  it("memory: a kernel without memory.peak and memory.swap.max (no swap accounting)", async () => {
-    seed(dir.path, "j", { "memory.max": "max\n", "memory.oom.group": "0\n", "memory.current": "4096\n", "memory.stat": MEMORY_STAT, "memory.events": MEMORY_EVENTS });
-    await setMemory(fs, "j", 0, { swap: false, oomGroup: false });
-    expect(read("j", "memory.max")).to.equal("max");
-    expect((await statMemory(fs, "j")).peakBytes).to.equal(undefined);
+  it("without delegated controllers: unavailable, naming the missing ones", async () => {
+    const files = fixture("cgroup2", "cpu memory\n");
+    const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files });
+    expect((setup as { reason: string }).reason).to.match(/lacks the io, pids controller\(s\)/);
   });
 
-  it("io: io.max for one device with only the keys set; io.stat per device", async () => {
-    seed(dir.path, "j", { "io.max": "", "io.stat": IO_STAT });
-    await setIo(fs, "j", "254:0", { readBps: 0, writeBps: 10485760, readIops: 0, writeIops: 100 });
-    expect(read("j", "io.max")).to.equal("254:0 wbps=10485760 wiops=100");
-    expect(await statIo(fs, "j")).to.deep.equal([
-      { device: "254:0", readBytes: 4096, writeBytes: 10485760, readOps: 1, writeOps: 160 },
-      { device: "7:0", readBytes: 8192, writeBytes: 0, readOps: 2, writeOps: 0 },
-    ]);
-  });
+  describe("a configured root outside the agent's cgroup (the DaemonSet's host-level jobworker.slice)", () => {
+    let cg: string;
+    let kernel: KernelRulesCgroupFs;
+    let files: { mountInfo: string; procSelfCgroup: string };
+    /** A node: the host root passes on cpu, memory and pids (not io); the agent (pid 4242) is in a pod's cgroup. */
+    beforeEach(() => {
+      files = fixture("cgroup2", "");
+      cg = join(dir.path, "cg");
+      seed(cg, "", { "cgroup.controllers": "cpuset cpu io memory hugetlb pids rdma misc\n", "cgroup.subtree_control": "cpu memory pids\n", "cgroup.procs": "1\n" });
+      kernel = new KernelRulesCgroupFs(cg);
+      for (const path of ["kubepods", "kubepods/pod1", "kubepods/pod1/agent"]) void kernel.mkdir(path);
+      writeFileSync(join(cg, "kubepods/pod1/agent/cgroup.procs"), "4242\n");
+      // In a cgroup namespace of its own the agent sees "/" here: a configured root must not depend on it.
+      writeFileSync(files.procSelfCgroup, "0::/\n");
+    });
+    const text = (cgroup: string, file: string) => readFileSync(join(cg, cgroup, file), "utf8");
+    const setupFor = (root: string) => setupDelegation({ mountPoint: cg, ...files, root, pid: 4242, fs: kernel });
 
-  it("pids: pids.max and the current and peak counts", async () => {
-    seed(dir.path, "j", { "pids.max": "max\n", "pids.current": "3\n", "pids.peak": "17\n" });
-    await setPids(fs, "j", 100);
-    expect(read("j", "pids.max")).to.equal("100");
-    expect(await statPids(fs, "j")).to.deep.equal({ current: 3, peak: 17 });
-  });
-
-  describe("delegation", () => {
-    function fixture(mountType: string, controllers: string): { mountInfo: string; procSelfCgroup: string } {
-      const mountInfo = join(dir.path, "mountinfo");
-      writeFileSync(mountInfo, `24 1 0:22 / /proc rw,nosuid - proc proc rw\n35 24 0:30 / ${join(dir.path, "cg")} rw,nosuid - ${mountType} ${mountType} rw\n`);
-      const procSelfCgroup = join(dir.path, "self-cgroup");
-      writeFileSync(procSelfCgroup, "0::/system.slice/jobagent.service\n");
-      seed(join(dir.path, "cg"), "system.slice/jobagent.service", { "cgroup.controllers": controllers, "cgroup.procs": "4242\n", "cgroup.subtree_control": "" });
-      return { mountInfo, procSelfCgroup };
-    }
-
-    it("moves the agent into <root>/agent and enables the controllers for <root>/jobs", async () => {
-      const files = fixture("cgroup2", "cpuset cpu io memory hugetlb pids rdma misc\n");
-      const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files, pid: 4242 });
-      expect(setup).to.include({ mode: "v2", root: "system.slice/jobagent.service", jobsParent: "system.slice/jobagent.service/jobs" });
-      const root = join(dir.path, "cg/system.slice/jobagent.service");
-      expect(readFileSync(join(root, "agent/cgroup.procs"), "utf8")).to.equal("4242");
-      expect(readFileSync(join(root, "cgroup.subtree_control"), "utf8")).to.equal("+cpu +memory +io +pids");
-      expect(readFileSync(join(root, "jobs/cgroup.subtree_control"), "utf8")).to.equal("+cpu +memory +io +pids");
+    it("is created, the host root enables only the controller it lacked (io), and the agent stays in its pod's cgroup", async () => {
+      const setup = await setupFor("jobworker.slice");
+      expect(setup).to.include({ mode: "v2", root: "jobworker.slice", jobsParent: "jobworker.slice/jobs", monitors: "jobworker.slice/monitors" });
+      expect(text("", "cgroup.subtree_control")).to.equal("cpu io memory pids\n");
+      expect(text("jobworker.slice", "cgroup.subtree_control")).to.equal("cpu io memory pids\n");
+      expect(text("jobworker.slice/jobs", "cgroup.controllers")).to.equal("cpu io memory pids\n");
+      expect(text("kubepods/pod1/agent", "cgroup.procs")).to.equal("4242\n");
+      expect(existsSync(join(cg, "jobworker.slice/agent"))).to.equal(false);
     });
 
-    it("started in <root>/agent (systemd DelegateSubgroup=agent, or again in-process) it takes <root>, not <root>/agent", async () => {
-      const files = fixture("cgroup2", "cpuset cpu io memory hugetlb pids rdma misc\n");
-      seed(join(dir.path, "cg"), "system.slice/jobagent.service/agent", { "cgroup.procs": "4242\n" });
-      writeFileSync(files.procSelfCgroup, "0::/system.slice/jobagent.service/agent\n");
-      const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files, pid: 4242 });
-      expect(setup).to.include({ mode: "v2", root: "system.slice/jobagent.service", monitors: "system.slice/jobagent.service/monitors" });
+    it("found again by the next agent (a new pod), it is taken as it is", async () => {
+      await setupFor("jobworker.slice");
+      const before = text("", "cgroup.subtree_control");
+      writeFileSync(join(cg, "jobworker.slice/monitors/cgroup.procs"), "5000\n"); // a monitor the first agent left
+      const setup = await setupFor("/jobworker.slice/");
+      expect(setup).to.include({ mode: "v2", root: "jobworker.slice" });
+      expect(text("", "cgroup.subtree_control")).to.equal(before);
+      expect(text("jobworker.slice/monitors", "cgroup.procs")).to.equal("5000\n");
     });
 
-    it("on cgroup v1 or hybrid hosts: unavailable, saying why", async () => {
-      const files = fixture("tmpfs", "");
-      const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files });
-      expect(setup).to.deep.include({ mode: "unavailable" });
-      expect((setup as { reason: string }).reason).to.match(/is tmpfs, not cgroup2: this host uses cgroup v1 or the hybrid layout/);
+    it("deeper down, every ancestor from the top passes the controllers on", async () => {
+      const setup = await setupFor("node.slice/jobworker.slice");
+      expect(setup).to.include({ mode: "v2", root: "node.slice/jobworker.slice" });
+      expect(text("node.slice", "cgroup.subtree_control")).to.equal("cpu io memory pids\n");
+      expect(text("node.slice/jobworker.slice", "cgroup.controllers")).to.equal("cpu io memory pids\n");
     });
 
-    it("without delegated controllers: unavailable, naming the missing ones", async () => {
-      const files = fixture("cgroup2", "cpu memory\n");
-      const setup = await setupDelegation({ mountPoint: join(dir.path, "cg"), ...files });
-      expect((setup as { reason: string }).reason).to.match(/lacks the io, pids controller\(s\)/);
+    it("under an ancestor that holds processes: unavailable, naming it and the rule", async () => {
+      writeFileSync(join(cg, "kubepods/pod1/cgroup.procs"), "77\n");
+      const setup = await setupFor("kubepods/pod1/jobs.slice");
+      expect((setup as { reason: string }).reason).to.match(/cannot enable cpu, memory, io, pids in \/kubepods\/pod1\/cgroup.subtree_control, an ancestor of cgroup.root \/kubepods\/pod1\/jobs.slice: it holds processes of its own/);
     });
 
-    describe("a configured root outside the agent's cgroup (the DaemonSet's host-level jobworker.slice)", () => {
-      let cg: string;
-      let kernel: KernelRulesCgroupFs;
-      let files: { mountInfo: string; procSelfCgroup: string };
-      /** A node: the host root passes on cpu, memory and pids (not io); the agent (pid 4242) is in a pod's cgroup. */
-      beforeEach(() => {
-        files = fixture("cgroup2", "");
-        cg = join(dir.path, "cg");
-        seed(cg, "", { "cgroup.controllers": "cpuset cpu io memory hugetlb pids rdma misc\n", "cgroup.subtree_control": "cpu memory pids\n", "cgroup.procs": "1\n" });
-        kernel = new KernelRulesCgroupFs(cg);
-        for (const path of ["kubepods", "kubepods/pod1", "kubepods/pod1/agent"]) void kernel.mkdir(path);
-        writeFileSync(join(cg, "kubepods/pod1/agent/cgroup.procs"), "4242\n");
-        // In a cgroup namespace of its own the agent sees "/" here: a configured root must not depend on it.
-        writeFileSync(files.procSelfCgroup, "0::/\n");
-      });
-      const text = (cgroup: string, file: string) => readFileSync(join(cg, cgroup, file), "utf8");
-      const setupFor = (root: string) => setupDelegation({ mountPoint: cg, ...files, root, pid: 4242, fs: kernel });
-
-      it("is created, the host root enables only the controller it lacked (io), and the agent stays in its pod's cgroup", async () => {
-        const setup = await setupFor("jobworker.slice");
-        expect(setup).to.include({ mode: "v2", root: "jobworker.slice", jobsParent: "jobworker.slice/jobs", monitors: "jobworker.slice/monitors" });
-        expect(text("", "cgroup.subtree_control")).to.equal("cpu io memory pids\n");
-        expect(text("jobworker.slice", "cgroup.subtree_control")).to.equal("cpu io memory pids\n");
-        expect(text("jobworker.slice/jobs", "cgroup.controllers")).to.equal("cpu io memory pids\n");
-        expect(text("kubepods/pod1/agent", "cgroup.procs")).to.equal("4242\n");
-        expect(existsSync(join(cg, "jobworker.slice/agent"))).to.equal(false);
-      });
-
-      it("found again by the next agent (a new pod), it is taken as it is", async () => {
-        await setupFor("jobworker.slice");
-        const before = text("", "cgroup.subtree_control");
-        writeFileSync(join(cg, "jobworker.slice/monitors/cgroup.procs"), "5000\n"); // a monitor the first agent left
-        const setup = await setupFor("/jobworker.slice/");
-        expect(setup).to.include({ mode: "v2", root: "jobworker.slice" });
-        expect(text("", "cgroup.subtree_control")).to.equal(before);
-        expect(text("jobworker.slice/monitors", "cgroup.procs")).to.equal("5000\n");
-      });
-
-      it("deeper down, every ancestor from the top passes the controllers on", async () => {
-        const setup = await setupFor("node.slice/jobworker.slice");
-        expect(setup).to.include({ mode: "v2", root: "node.slice/jobworker.slice" });
-        expect(text("node.slice", "cgroup.subtree_control")).to.equal("cpu io memory pids\n");
-        expect(text("node.slice/jobworker.slice", "cgroup.controllers")).to.equal("cpu io memory pids\n");
-      });
-
-      it("under an ancestor that holds processes: unavailable, naming it and the rule", async () => {
-        writeFileSync(join(cg, "kubepods/pod1/cgroup.procs"), "77\n");
-        const setup = await setupFor("kubepods/pod1/jobs.slice");
-        expect((setup as { reason: string }).reason).to.match(/cannot enable cpu, memory, io, pids in \/kubepods\/pod1\/cgroup.subtree_control, an ancestor of cgroup.root \/kubepods\/pod1\/jobs.slice: it holds processes of its own/);
-      });
-
-      it("under an ancestor that lacks a controller itself: unavailable, naming it", async () => {
-        writeFileSync(join(cg, "cgroup.controllers"), "cpuset cpu memory hugetlb pids\n");
-        const setup = await setupFor("jobworker.slice");
-        expect((setup as { reason: string }).reason).to.match(/cgroup \/, an ancestor of cgroup.root \/jobworker.slice, lacks the io controller/);
-      });
-
-      it("the hierarchy's root itself is refused", async () => {
-        const setup = await setupFor("/");
-        expect((setup as { reason: string }).reason).to.match(/cgroup.root is the hierarchy's root cgroup/);
-        expect(existsSync(join(cg, "agent"))).to.equal(false);
-      });
-
-      it("in a cgroup namespace of its own on an nsdelegate mount: unavailable, saying the kernel would refuse the moves", async () => {
-        writeFileSync(files.mountInfo, `35 24 0:30 / ${cg} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n`);
-        symlinkSync("cgroup:[4026532301]", join(dir.path, "own-ns"));
-        symlinkSync("cgroup:[4026531835]", join(dir.path, "host-ns"));
-        const namespaces = { ownCgroupNamespace: join(dir.path, "own-ns"), hostCgroupNamespace: join(dir.path, "host-ns") };
-        const refused = await setupDelegation({ mountPoint: cg, ...files, root: "jobworker.slice", pid: 4242, fs: kernel, ...namespaces });
-        expect((refused as { reason: string }).reason).to.match(/cgroup namespace of its own \(cgroup:\[4026532301\], pid 1 has cgroup:\[4026531835\]\) and cgroup2 is mounted with nsdelegate/);
-        expect(existsSync(join(cg, "jobworker.slice"))).to.equal(false);
-        // The host's namespace (a privileged container under containerd or CRI-O) is fine on the same mount.
-        const hostNs = { ownCgroupNamespace: join(dir.path, "host-ns"), hostCgroupNamespace: join(dir.path, "host-ns") };
-        expect(await setupDelegation({ mountPoint: cg, ...files, root: "jobworker.slice", pid: 4242, fs: kernel, ...hostNs })).to.include({ mode: "v2" });
-      });
-
-      it("a configured root the agent is in (its own, as systemd delegates it) still moves it into <root>/agent", async () => {
-        await kernel.mkdir("apps.slice/jobagent.service");
-        await kernel.write("apps.slice/jobagent.service", "cgroup.procs", "4242");
-        const setup = await setupFor("apps.slice/jobagent.service");
-        expect(setup, JSON.stringify(setup)).to.include({ mode: "v2", root: "apps.slice/jobagent.service" });
-        expect(text("apps.slice/jobagent.service/agent", "cgroup.procs")).to.equal("4242\n");
-        expect(text("apps.slice/jobagent.service", "cgroup.procs")).to.equal("");
-      });
+    it("under an ancestor that lacks a controller itself: unavailable, naming it", async () => {
+      writeFileSync(join(cg, "cgroup.controllers"), "cpuset cpu memory hugetlb pids\n");
+      const setup = await setupFor("jobworker.slice");
+      expect((setup as { reason: string }).reason).to.match(/cgroup \/, an ancestor of cgroup.root \/jobworker.slice, lacks the io controller/);
     });
 
-    it("on this host's real /sys/fs/cgroup: a definite answer, never a crash", async () => {
-      const setup = await setupDelegation({ root: "jobworker-probe-never-created-" + process.pid });
-      expect(setup.mode).to.be.oneOf(["v2", "unavailable"]);
+    it("the hierarchy's root itself is refused", async () => {
+      const setup = await setupFor("/");
+      expect((setup as { reason: string }).reason).to.match(/cgroup.root is the hierarchy's root cgroup/);
+      expect(existsSync(join(cg, "agent"))).to.equal(false);
+    });
+
+    it("in a cgroup namespace of its own on an nsdelegate mount: unavailable, saying the kernel would refuse the moves", async () => {
+      writeFileSync(files.mountInfo, `35 24 0:30 / ${cg} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n`);
+      symlinkSync("cgroup:[4026532301]", join(dir.path, "own-ns"));
+      symlinkSync("cgroup:[4026531835]", join(dir.path, "host-ns"));
+      const namespaces = { ownCgroupNamespace: join(dir.path, "own-ns"), hostCgroupNamespace: join(dir.path, "host-ns") };
+      const refused = await setupDelegation({ mountPoint: cg, ...files, root: "jobworker.slice", pid: 4242, fs: kernel, ...namespaces });
+      expect((refused as { reason: string }).reason).to.match(/cgroup namespace of its own \(cgroup:\[4026532301\], pid 1 has cgroup:\[4026531835\]\) and cgroup2 is mounted with nsdelegate/);
+      expect(existsSync(join(cg, "jobworker.slice"))).to.equal(false);
+      // The host's namespace (a privileged container under containerd or CRI-O) is fine on the same mount.
+      const hostNs = { ownCgroupNamespace: join(dir.path, "host-ns"), hostCgroupNamespace: join(dir.path, "host-ns") };
+      expect(await setupDelegation({ mountPoint: cg, ...files, root: "jobworker.slice", pid: 4242, fs: kernel, ...hostNs })).to.include({ mode: "v2" });
+    });
+
+    it("a configured root the agent is in (its own, as systemd delegates it) still moves it into <root>/agent", async () => {
+      await kernel.mkdir("apps.slice/jobagent.service");
+      await kernel.write("apps.slice/jobagent.service", "cgroup.procs", "4242");
+      const setup = await setupFor("apps.slice/jobagent.service");
+      expect(setup, JSON.stringify(setup)).to.include({ mode: "v2", root: "apps.slice/jobagent.service" });
+      expect(text("apps.slice/jobagent.service/agent", "cgroup.procs")).to.equal("4242\n");
+      expect(text("apps.slice/jobagent.service", "cgroup.procs")).to.equal("");
     });
   });
 
-  describe("io device resolution", () => {
-    it("refuses a path with no block device behind it, naming the filesystem", async () => {
-      try {
-        await wholeDiskFor("/dev/shm");
-        expect.fail("tmpfs has no block device");
-      } catch (err) {
-        expect((err as Error).message).to.match(/no block device behind \/dev\/shm: it is on tmpfs/);
-        expect((err as { code: string }).code).to.equal("FAILED_PRECONDITION");
-      }
-    });
-
-    it("maps a partition to its whole disk through /sys/dev/block", async () => {
-      const st = statSync(tmpdir());
-      const device = `${Math.floor(st.dev / 256) & 0xfff}:${(st.dev & 0xff) | ((st.dev >> 12) & 0xfff00)}`;
-      const sys = join(dir.path, "sys");
-      mkdirSync(join(sys, "devices/virtio0/block/vdx/vdx1"), { recursive: true });
-      writeFileSync(join(sys, "devices/virtio0/block/vdx/dev"), "254:16\n");
-      writeFileSync(join(sys, "devices/virtio0/block/vdx/vdx1/partition"), "1\n");
-      mkdirSync(join(sys, "dev/block"), { recursive: true });
-      symlinkSync("../../devices/virtio0/block/vdx/vdx1", join(sys, "dev/block", device));
-      expect(await wholeDiskFor(tmpdir(), { sysDevBlock: join(sys, "dev/block") })).to.equal("254:16");
-    });
+  it("on this host's real /sys/fs/cgroup: a definite answer, never a crash", async () => {
+    const setup = await setupDelegation({ root: "jobworker-probe-never-created-" + process.pid });
+    expect(setup.mode).to.be.oneOf(["v2", "unavailable"]);
   });
 });
