@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pino, { type Logger } from "pino";
 import { JobManager, type JobManagerOptions } from "../../../agent/jobs/manager.js";
+import { Placement, type PlacedJob } from "../../../agent/jobs/placement.js";
 import { processStartTicks } from "../../../agent/jobs/process.js";
-import { JobStore } from "../../../agent/jobs/store.js";
+import type { ResourceLimits } from "../../../agent/jobs/record.js";
 import { appears, collect, sleep, tempDir } from "../../helpers/tmp.js";
 import { groupMembers, isAlive } from "../../helpers/proc.js";
 import { eventually } from "../../helpers/wait.js";
@@ -12,6 +14,19 @@ import { eventually } from "../../helpers/wait.js";
 async function becomesDead(pid: number): Promise<boolean> {
   await eventually(`pid ${pid} to die`, () => !isAlive(pid)).catch(() => undefined);
   return !isAlive(pid);
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  jobId?: string;
+  err?: { message: string };
+}
+const LEVEL = { warn: 40, error: 50 };
+
+/** A logger whose lines land in `lines`, parsed. */
+function capture(lines: LogLine[]): Logger {
+  return pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
 }
 
 function options(stateDir: string, overrides: Partial<JobManagerOptions> = {}): JobManagerOptions {
@@ -277,12 +292,94 @@ describe("JobManager (real child processes)", () => {
     expect(final).to.include({ state: "EXITED", reason: "Error", exitCode: 3 });
   });
 
-  it("a failed record save is reported to its caller and crashes nothing", async () => {
-    const store = new JobStore(join(dir.path, "missing", "deeper"));
-    const record = { ...manager.list()[0], id: "7f1c1f5e-4c1a-4d2b-9a7e-2b1a3c4d5e6f" };
-    const err = await store.save(record as never).then(() => undefined, (e: Error) => e);
-    expect(err?.message).to.match(/ENOENT/);
-    await sleep(50); // an unhandled rejection would surface here and fail the run
+  describe("a failed record save is reported to its caller and crashes nothing", () => {
+    // Every save of a job's record writes job.json.tmp first (common/durable-file.ts): a directory
+    // standing there makes each save fail (EISDIR), as root too, like a disk that refuses writes.
+    const blockSaves = (id: string) => mkdirSync(join(dir.path, "jobs", id, "job.json.tmp"));
+    let logged: LogLine[];
+    let unhandled: unknown[];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    beforeEach(() => {
+      logged = [];
+      unhandled = [];
+      process.on("unhandledRejection", onUnhandled);
+    });
+    afterEach(() => {
+      process.off("unhandledRejection", onUnhandled);
+    });
+    /** One slot in all: a job that failed to save must still give its slot back, or nothing else could start. */
+    const reopen = async (more: Partial<JobManagerOptions> = {}) => {
+      await manager.shutdown(0);
+      manager = await JobManager.open(options(dir.path, { maxConcurrentJobs: 1, maxConcurrentJobsPerOwner: 1, logger: capture(logged), ...more }));
+    };
+    /** Any rejection nobody handled has been reported once the event loop has gone round. */
+    const noUnhandledRejection = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).to.deep.equal([]);
+    };
+
+    it("saves failing while the job runs: stop() still ends it STOPPED, each failure is logged, and the manager runs on", async () => {
+      await reopen();
+      const job = await manager.start("alice", "sleep", ["1000"]);
+      const recordPath = join(dir.path, "jobs", job.id, "job.json");
+      const onDisk = () => JSON.parse(readFileSync(recordPath, "utf8")) as { state: string; stopRequest?: unknown };
+      await eventually("the RUNNING record to land (start() does not wait for it)", () => onDisk().state === "RUNNING");
+      blockSaves(job.id);
+
+      const stopped = await manager.stop(job.id, 5000);
+      expect(stopped).to.include({ state: "STOPPED", reason: "Stopped", signal: "SIGTERM" });
+      expect(manager.status(job.id)).to.include({ state: "STOPPED", reason: "Stopped" });
+      expect(await becomesDead(job.pid!)).to.equal(true);
+      const failures = logged.filter((line) => line.jobId === job.id && /^saving the/.test(line.msg));
+      expect(failures.map((line) => [line.level, line.msg])).to.deep.equal([
+        [LEVEL.warn, "saving the stop request failed"],
+        [LEVEL.error, "saving the job record failed"],
+      ]);
+      for (const line of failures) expect(line.err?.message).to.match(/EISDIR/);
+      expect(logged.some((line) => line.jobId === job.id && line.msg === "job ended")).to.equal(true);
+      expect(onDisk()).to.include({ state: "RUNNING" }); // a failed save leaves the previous record whole
+      expect(onDisk().stopRequest).to.equal(undefined);
+
+      // Its slot is free again, and everything else works: start, output, stop, list.
+      const next = await manager.start("alice", "sh", ["-c", "echo still working"]);
+      expect(await manager.wait(next.id)).to.include({ state: "EXITED", reason: "Completed" });
+      expect((await collect(manager.output(next.id))).toString()).to.equal("still working\n");
+      const sleeper = await manager.start("bob", "sleep", ["1000"]);
+      expect(await manager.stop(sleeper.id, 5000)).to.include({ state: "STOPPED", reason: "Stopped" });
+      expect(manager.list().map((r) => r.id).sort()).to.deep.equal([job.id, next.id, sleeper.id].sort());
+      await noUnhandledRejection();
+
+      // What the failure costs: the next agent knows only the saved record and the monitor's exit file,
+      // so it records the end as a signal nobody asked for through Stop. Final, not running, not lost.
+      rmdirSync(recordPath + ".tmp");
+      await reopen();
+      expect(manager.status(job.id)).to.include({ state: "EXITED", reason: "Error", signal: "SIGTERM" });
+      expect(onDisk()).to.include({ state: "EXITED", reason: "Error" });
+    });
+
+    it("the first save failing fails start() with the error; nothing runs and its slot is free again", async () => {
+      let blocked: string | undefined;
+      /** Blocks the saves of the first job just before its first save (the placement comes right before it). */
+      class BlockingPlacement extends Placement {
+        override async place(id: string, limits: ResourceLimits, workDir: string): Promise<PlacedJob> {
+          if (!blocked) blockSaves((blocked = id));
+          return super.place(id, limits, workDir);
+        }
+      }
+      const placement = new BlockingPlacement({ cgroups: { mode: "unavailable", reason: "not in this test" }, bestEffortLimits: false, swap: false, oomGroup: true });
+      await reopen({ placement });
+      const err = await manager.start("alice", "sleep", ["1000"]).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      expect(err?.code).to.equal("EISDIR");
+      expect(blocked).to.be.a("string");
+      expect(manager.list()).to.deep.equal([]);
+      expect(() => manager.status(blocked!)).to.throw(/not found/);
+      expect(existsSync(join(dir.path, "jobs", blocked!, "monitor")), "no monitor was started").to.equal(false);
+
+      const next = await manager.start("alice", "sh", ["-c", "echo next"]);
+      expect(await manager.wait(next.id)).to.include({ state: "EXITED", reason: "Completed" });
+      expect((await collect(manager.output(next.id))).toString()).to.equal("next\n");
+      await noUnhandledRejection();
+    });
   });
 
   it("answers NOT_FOUND for unknown ids", () => {
