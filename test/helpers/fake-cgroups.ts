@@ -1,11 +1,26 @@
-// A Placement over a fake cgroupfs for hosts without cgroup v2: every job leaf
-// is seeded with a 6.1 kernel's file formats, so the job manager runs real
-// processes "in" cgroups whose stats are these known values. (The real kernel
-// is tested in the VM: test/kernel/prometheus.test.ts.)
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+// Fake cgroupfs trees for hosts without cgroup v2: plain directories and files
+// in a temporary directory, seeded with a 6.1 kernel's file formats. For the
+// cgroup modules' unit tests, a bare tree; for the job manager, a Placement
+// whose every job leaf is seeded, so that it runs real processes "in" cgroups
+// whose stats are these known values. (The real kernel is tested in the VM:
+// test/kernel/.)
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CgroupFs } from "../../agent/cgroups/cgroupfs.js";
 import { Placement } from "../../agent/jobs/placement.js";
+import { tempDir } from "./tmp.js";
+
+/** Creates `cgroup` under `root` with these files in it. */
+export function seed(root: string, cgroup: string, files: Record<string, string>): void {
+  mkdirSync(join(root, cgroup), { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(root, cgroup, name), text);
+}
+
+/** A temporary directory as a cgroupfs root, and a CgroupFs on it; dir.cleanup() removes it. */
+export function fakeCgroupTree(): { dir: ReturnType<typeof tempDir>; fs: CgroupFs; read: (cgroup: string, file: string) => string } {
+  const dir = tempDir();
+  return { dir, fs: new CgroupFs(dir.path), read: (cgroup, file) => readFileSync(join(dir.path, cgroup, file), "utf8") };
+}
 
 export const LEAF_FILES: Record<string, string> = {
   "cgroup.procs": "", // the exec shim writes its pid here (open without O_CREAT)
@@ -24,9 +39,7 @@ export const LEAF_FILES: Record<string, string> = {
 class SeededCgroupFs extends CgroupFs {
   override async mkdir(cgroup: string): Promise<void> {
     await super.mkdir(cgroup);
-    if (cgroup.startsWith("delegated/jobs/")) {
-      for (const [name, text] of Object.entries(LEAF_FILES)) writeFileSync(this.path(cgroup, name), text);
-    }
+    if (cgroup.startsWith("delegated/jobs/")) seed(this.root, cgroup, LEAF_FILES);
   }
 
   override async rmdir(cgroup: string): Promise<void> {

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import type { CgroupFs } from "../../../agent/cgroups/cgroupfs.js";
-import { fakeCgroupTree } from "../../helpers/cgroupfs.js";
+import { fakeCgroupTree } from "../../helpers/fake-cgroups.js";
 
 describe("cgroups/cgroupfs (fake cgroupfs)", () => {
   let dir: ReturnType<typeof fakeCgroupTree>["dir"];

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { CgroupFs } from "../../../agent/cgroups/cgroupfs.js";
 import { setupDelegation } from "../../../agent/cgroups/delegation.js";
-import { seed } from "../../helpers/cgroupfs.js";
+import { seed } from "../../helpers/fake-cgroups.js";
 import { tempDir } from "../../helpers/tmp.js";
 
 // The kernel's order of cgroup v2 controllers in cgroup.controllers and cgroup.subtree_control.

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import type { CgroupFs } from "../../../../agent/cgroups/cgroupfs.js";
 import { setCpu, statCpu } from "../../../../agent/cgroups/controllers/cpu.js";
-import { fakeCgroupTree, seed } from "../../../helpers/cgroupfs.js";
+import { fakeCgroupTree, seed } from "../../../helpers/fake-cgroups.js";
 
 const CPU_STAT = "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\nnr_periods 40\nnr_throttled 30\nthrottled_usec 1500000\nnr_bursts 0\nburst_usec 0\n";
 

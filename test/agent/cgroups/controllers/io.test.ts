@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import type { CgroupFs } from "../../../../agent/cgroups/cgroupfs.js";
 import { setIo, statIo } from "../../../../agent/cgroups/controllers/io.js";
-import { fakeCgroupTree, seed } from "../../../helpers/cgroupfs.js";
+import { fakeCgroupTree, seed } from "../../../helpers/fake-cgroups.js";
 
 const IO_STAT = "254:0 rbytes=4096 wbytes=10485760 rios=1 wios=160 dbytes=0 dios=0\n7:0 rbytes=8192 wbytes=0 rios=2 wios=0 dbytes=0 dios=0\n";
 

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import type { CgroupFs } from "../../../../agent/cgroups/cgroupfs.js";
 import { setMemory, statMemory } from "../../../../agent/cgroups/controllers/memory.js";
-import { fakeCgroupTree, seed } from "../../../helpers/cgroupfs.js";
+import { fakeCgroupTree, seed } from "../../../helpers/fake-cgroups.js";
 
 const MEMORY_STAT = "anon 104857600\nfile 20971520\nkernel 1048576\nactive_file 4194304\ninactive_file 16777216\nslab 524288\n";
 const MEMORY_EVENTS = "low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\noom_group_kill 1\n";

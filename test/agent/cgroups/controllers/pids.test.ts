@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import type { CgroupFs } from "../../../../agent/cgroups/cgroupfs.js";
 import { setPids, statPids } from "../../../../agent/cgroups/controllers/pids.js";
-import { fakeCgroupTree, seed } from "../../../helpers/cgroupfs.js";
+import { fakeCgroupTree, seed } from "../../../helpers/fake-cgroups.js";
 
 describe("cgroups/controllers/pids (fake cgroupfs)", () => {
   let dir: ReturnType<typeof fakeCgroupTree>["dir"];
