@@ -1,7 +1,7 @@
 // QueryStatusResponse and ListResponse in wire form, with protobufjs's own
 // encoders, for List: each job is encoded once, its size decides whether it
 // fits the page, and the page is put together from those bytes. The bytes are
-// the same as the stock serializer's (test/agent/status-wire.test.ts).
+// the same as the stock serializer's (test/agent/api/status-wire.test.ts).
 //
 // Measured (1,000 running jobs, loaded 2-core machine, median of 50): the page
 // built by serializing each job on its own to size it, then the whole page

@@ -2,7 +2,7 @@
 // live cgroup stats of the running ones, read from their cgroup files right
 // then. There is no polling loop: an agent nobody scrapes reads nothing.
 //
-// Cost, measured (test/metrics/agent-metrics.test.ts): 100 running jobs, ~10
+// Cost, measured (test/agent/metrics/agent-metrics.test.ts): 100 running jobs, ~10
 // small files each, take ~42 ms of reads (libuv's thread pool) and ~55 ms per
 // scrape in all (1985 samples, 210 KiB of text); 10 jobs ~7 ms. In the test VM
 // (TCG, ~10x slower) Prometheus measures ~50 ms per scrape with one job.

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/tmp.js";
-import { runJobctl, type JobctlRun } from "./run-jobctl.js";
+import { runJobctl, type JobctlRun } from "../helpers/run-jobctl.js";
 
 const ID = "0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
 import { tempDir } from "../helpers/tmp.js";
-import { runJobctl } from "./run-jobctl.js";
+import { runJobctl } from "../helpers/run-jobctl.js";
 
 const BUNDLE = fileURLToPath(new URL("../../ctl/jobctl.cjs", import.meta.url));
 

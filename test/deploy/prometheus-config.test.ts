@@ -19,13 +19,13 @@ import { createAgentMetrics } from "../../agent/metrics/agent-metrics.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { tempDir } from "../helpers/tmp.js";
 import { eventually } from "../helpers/wait.js";
-import { podRoleTargetGroups, type PodSpec } from "../metrics/pod-role-targets.js";
-import { startPrometheusWithConfig, type PrometheusServer } from "../metrics/prometheus-server.js";
-import { httpsGet } from "../metrics/https-get.js";
-import { makeScrapePki, writeTokenFile, type ScrapePki } from "../metrics/scrape-pki.js";
+import { podRoleTargetGroups, type PodSpec } from "../helpers/metrics/pod-role-targets.js";
+import { startPrometheusWithConfig, type PrometheusServer } from "../helpers/metrics/prometheus-server.js";
+import { httpsGet } from "../helpers/metrics/https-get.js";
+import { makeScrapePki, writeTokenFile, type ScrapePki } from "../helpers/metrics/scrape-pki.js";
 import {
   PROMETHEUS_DEPLOY_DIR, RULES_FILE, RULES_TEST_FILE, SHIPPED_CONFIGS, fastGlobals, readShipped, writeEdited, type PromDoc,
-} from "../metrics/shipped-prometheus.js";
+} from "../helpers/metrics/shipped-prometheus.js";
 
 interface Run {
   status: number;

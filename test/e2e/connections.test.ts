@@ -15,7 +15,7 @@ import { connect as connectTls, type TLSSocket } from "node:tls";
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
 import { startTestAgent, type TestAgent } from "../helpers/agent.js";
 import { call, filesFor, workerClient } from "../helpers/client.js";
-import { find, parseExposition, valueOf, type Sample } from "../metrics/exposition.js";
+import { find, parseExposition, valueOf, type Sample } from "../helpers/metrics/exposition.js";
 
 const BOUND_MS = 30_000;
 

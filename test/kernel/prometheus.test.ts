@@ -9,8 +9,8 @@ import { pino } from "pino";
 import { startAgent, type RunningAgent } from "../../agent/agent.js";
 import { defaultSettings } from "../../agent/config/settings.js";
 import { tempDir } from "../helpers/tmp.js";
-import { startPrometheus, type PrometheusServer } from "../metrics/prometheus-server.js";
-import { lintFindings } from "../metrics/promtool.js";
+import { startPrometheus, type PrometheusServer } from "../helpers/metrics/prometheus-server.js";
+import { lintFindings } from "../helpers/metrics/promtool.js";
 
 describe("per-job metrics on a real kernel, scraped by Prometheus", function () {
   let state: ReturnType<typeof tempDir>;

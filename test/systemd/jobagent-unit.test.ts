@@ -13,7 +13,7 @@ import type { StartResponse__Output } from "../../proto/generated/workerservice/
 import { call, filesFor, readOutput, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
 import { eventually } from "../helpers/wait.js";
-import { lintFindings } from "../metrics/promtool.js";
+import { lintFindings } from "../helpers/metrics/promtool.js";
 import { agentConfig, CONFIG, exampleAddresses, install, JOBS_CGROUP, METRICS_TOKEN, must, PKI, run, STATE, unitProperty } from "./host.js";
 
 const MiB = 1024 * 1024;
