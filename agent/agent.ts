@@ -12,7 +12,7 @@ import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { SpecService } from "./api/spec-service.js";
 import { checkSpec } from "./api/spec-check.js";
-import { resolveLimits } from "./api/resource-limits.js";
+import { resolveLimits } from "./api/limit-resolution.js";
 import { startDeclarativeJobs } from "./specs/declarative-jobs.js";
 import { defaultOwnerShare } from "./jobs/owner-share.js";
 import { createGrpcServer } from "./api/grpc-server.js";

@@ -21,7 +21,7 @@ import { parseManifests } from "../specs/manifest.js";
 import type { Reconciler } from "../specs/reconciler.js";
 import type { JobSpec, SpecSource } from "../specs/spec.js";
 import type { SpecStatus } from "../specs/spec-runner.js";
-import { REQUEST_LIMITS } from "./limits.js";
+import { REQUEST_LIMITS } from "../../common/request-limits.js";
 import { toSpecStatus } from "./spec-wire.js";
 import { toStatusResponse } from "./job-service.js";
 
