@@ -6,7 +6,7 @@ import type { LoginResponse } from "../../proto/generated/authservice/LoginRespo
 import type { LoginService } from "../auth/login.js";
 import { InvalidArgumentError } from "../errors.js";
 import { identityFromCertificate } from "../auth/identity.js";
-import { toTimestamp } from "./job-service.js";
+import { toTimestamp } from "./wire.js";
 import type { AnyCall, RpcContext } from "./rpc.js";
 
 /** Login ignores any bearer token (an expired one must not block getting a new one); the certificate is still required. */
