@@ -12,11 +12,12 @@ import { workerServiceHandlers } from "./api/grpc-adapter.js";
 import { JobService } from "./api/job-service.js";
 import { SpecService } from "./api/spec-service.js";
 import { checkSpec } from "./api/spec-check.js";
-import { resolveLimits } from "./api/resource-limits.js";
+import { resolveLimits } from "./api/limit-resolution.js";
 import { startDeclarativeJobs } from "./specs/declarative-jobs.js";
 import { defaultOwnerShare } from "./jobs/owner-share.js";
 import { createGrpcServer } from "./api/grpc-server.js";
 import { authServiceHandlers } from "./api/auth-adapter.js";
+import { AuthService } from "./api/auth-service.js";
 import { RpcContext } from "./api/rpc.js";
 import { callerAuthenticator } from "./auth/caller.js";
 import { TokenAuthority } from "./auth/tokens.js";
@@ -119,7 +120,7 @@ export async function startAgent(settings: AgentSettings, logger: Logger): Promi
   if (!sendFramesUncopied()) logger.warn("@grpc/grpc-js has no BaseServerInterceptingCall.serializeMessage any more: GetOutput copies each message once more");
   const workerDefinition = passPreEncoded(workerservice().WorkerService.service);
   server.addService(...strictService(workerDefinition, workerServiceHandlers(service, specService, rpc, metrics.hooks), workerserviceTypes(), rejected));
-  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(login, rpc), authserviceTypes(), rejected));
+  server.addService(...strictService(authservice().AuthService.service, authServiceHandlers(new AuthService(login), rpc), authserviceTypes(), rejected));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(settings.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );

@@ -4,9 +4,19 @@
 // InternalError: anything that is not one of these is INTERNAL, answered
 // generically and logged in full.
 
+/**
+ * gRPC's status names, exactly those of grpc-js's `status` enum (api/status.ts
+ * checks that at compile time), so that an error's code cannot be a name
+ * gRPC does not have: a typo fails to compile instead of answering INTERNAL.
+ */
+export type StatusName =
+  | "OK" | "CANCELLED" | "UNKNOWN" | "INVALID_ARGUMENT" | "DEADLINE_EXCEEDED" | "NOT_FOUND" | "ALREADY_EXISTS"
+  | "PERMISSION_DENIED" | "RESOURCE_EXHAUSTED" | "FAILED_PRECONDITION" | "ABORTED" | "OUT_OF_RANGE"
+  | "UNIMPLEMENTED" | "INTERNAL" | "UNAVAILABLE" | "DATA_LOSS" | "UNAUTHENTICATED";
+
 export abstract class JobworkerError extends Error {
   /** gRPC status name this error maps to, e.g. "NOT_FOUND". */
-  abstract readonly code: string;
+  abstract readonly code: StatusName;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

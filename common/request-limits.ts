@@ -1,6 +1,6 @@
 // The limits of the wire contract that both sides must agree on, defined once:
-// the agent enforces them (agent/api/limits.ts), jobctl plans with them (its
-// deadlines), and README's "Limits" table lists them.
+// the agent enforces them (agent/api/request-validation.ts), jobctl plans with
+// them (its deadlines), and README's "Limits" table lists them.
 export const REQUEST_LIMITS = Object.freeze({
   /** Largest gRPC message the agent accepts (grpc-js's default). */
   maxMessageBytes: 4 * 1024 * 1024,

@@ -7,7 +7,7 @@ import type { Http2SecureServer } from "node:http2";
 import type { Logger } from "pino";
 import type { MetricsHooks } from "../metrics/hooks.js";
 import { ConnectionGuard, type ConnectionLimits } from "./connection-guard.js";
-import { REQUEST_LIMITS } from "./limits.js";
+import { REQUEST_LIMITS } from "../../common/request-limits.js";
 
 type Http2Factory = (credentials: grpc.ServerCredentials) => Http2SecureServer;
 

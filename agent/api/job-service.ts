@@ -6,7 +6,6 @@ import type { ListRequest__Output } from "../../proto/generated/workerservice/Li
 import type { ListResponse } from "../../proto/generated/workerservice/ListResponse.js";
 import type { QueryStatusRequest__Output } from "../../proto/generated/workerservice/QueryStatusRequest.js";
 import type { QueryStatusResponse } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import type { ResourceLimits__Output } from "../../proto/generated/workerservice/ResourceLimits.js";
 import type { StartRequest__Output } from "../../proto/generated/workerservice/StartRequest.js";
 import type { StartResponse } from "../../proto/generated/workerservice/StartResponse.js";
 import type { StopRequest__Output } from "../../proto/generated/workerservice/StopRequest.js";
@@ -17,17 +16,18 @@ import { NotFoundError, PermissionDeniedError } from "../errors.js";
 import { jobIdToBytes, parseWireJobId } from "../jobs/ids.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { ReadOptions } from "../jobs/output-spool.js";
-import { NO_LIMITS, type JobRecord, type ResourceLimits } from "../jobs/record.js";
+import { NO_LIMITS, type ResourceLimits } from "../jobs/record.js";
 import type { AgentInfoResponse } from "../../proto/generated/workerservice/AgentInfoResponse.js";
-import { resolveLimits } from "./resource-limits.js";
+import { resolveLimits } from "./limit-resolution.js";
 import { packageVersion } from "../../common/version.js";
 import { CpuRate } from "./cpu-rate.js";
 import type { JobTop } from "../../proto/generated/workerservice/JobTop.js";
 import type { TopResponse } from "../../proto/generated/workerservice/TopResponse.js";
-import { parseGracePeriod, parseOffset, validateCommand } from "./limits.js";
+import { parseGracePeriod, parseOffset, validateCommand } from "./request-validation.js";
 import { LIST_PAGE_BUDGET_BYTES, listPage } from "./list-page.js";
 import { PreEncoded } from "./pre-encoded.js";
 import { encodeListResponse, encodeStatus, listEntrySize } from "./status-wire.js";
+import { limitsFromWire, toStatusResponse } from "./wire.js";
 
 /** What the service enforces and reports beyond the role table. */
 export interface ServicePolicy {
@@ -152,48 +152,4 @@ export class JobService {
     if (scope === "own" && record.owner !== caller.name) throw new NotFoundError(`job ${id} not found`);
     return id;
   }
-}
-
-export function toStatusResponse(record: JobRecord): QueryStatusResponse {
-  return {
-    exitCode: record.exitCode ?? -1,
-    commandName: record.command,
-    arguments: record.args,
-    JobStatus: record.state,
-    id: record.id,
-    owner: record.owner,
-    pid: record.pid ?? 0,
-    signal: record.signal ?? "",
-    reason: record.reason ?? "",
-    startTime: toTimestamp(record.startTime),
-    endTime: record.endTime ? toTimestamp(record.endTime) : null,
-    message: record.message ?? "",
-    startFailure: record.startFailure,
-    outputBytes: record.outputBytes,
-    outputDroppedBytes: record.outputDroppedBytes,
-    limits: record.limits,
-    gracePeriodMs: record.gracePeriodMs,
-    usage: record.usage ?? null,
-    uid: record.uid ?? 0,
-    gid: record.gid ?? 0,
-    ...(record.spec && { specName: record.spec.name, specRun: record.spec.run }),
-  };
-}
-
-/** google.protobuf.Timestamp from an ISO date string or a Date. */
-export function toTimestamp(when: string | Date): { seconds: number; nanos: number } {
-  const ms = typeof when === "string" ? Date.parse(when) : when.getTime();
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
-}
-
-function limitsFromWire(limits: ResourceLimits__Output): ResourceLimits {
-  return {
-    cpuCores: limits.cpuCores,
-    memoryBytes: Number(limits.memoryBytes),
-    ioReadBps: Number(limits.ioReadBps),
-    ioWriteBps: Number(limits.ioWriteBps),
-    ioReadIops: Number(limits.ioReadIops),
-    ioWriteIops: Number(limits.ioWriteIops),
-    pids: Number(limits.pids),
-  };
 }

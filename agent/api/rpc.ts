@@ -13,7 +13,7 @@ export type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritab
 /** Who is calling, or a typed error (UNAUTHENTICATED...). */
 export type Authenticate = (call: AnyCall) => Promise<Identity>;
 
-export interface CallLog {
+interface CallLog {
   method: string;
   identity?: string;
   role?: string;
@@ -30,26 +30,41 @@ export class RpcContext {
   /** A unary handler: authenticate (with `authenticate` if given), run, answer, record. */
   unary<Req, Res>(method: string, run: (caller: Identity, request: Req) => Res | Promise<Res>, authenticate?: Authenticate) {
     return async (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
-      const began = process.hrtime.bigint();
-      const log: CallLog = { method, jobId: jobIdForLog((call.request as { jobID?: Buffer }).jobID) };
+      const { began, log } = this.begin(method, call.request);
       try {
         const response = await run(await this.identify(call as AnyCall, log, authenticate), call.request);
         this.finish(log, began, grpc.status.OK);
         callback(null, response);
       } catch (err) {
-        const status = toStatus(err);
-        this.finish(log, began, status.code, status.internal);
+        const status = this.failed(log, began, err);
         callback({ code: status.code, details: status.details, metadata: status.metadata });
       }
     };
   }
 
-  /** Authenticates and notes who called in the call's log line. */
-  async identify(call: AnyCall, log: CallLog, authenticate: Authenticate = this.authenticate): Promise<Identity> {
-    const caller = await authenticate(call);
-    log.identity = caller.name;
-    log.role = caller.role;
-    return caller;
+  /**
+   * A server-streaming handler: authenticate, run (which writes the messages
+   * and returns after the last), end the stream, record; or fail it with the
+   * error's status. `cancelled` is aborted when the client cancels the call,
+   * which is then recorded as CANCELLED.
+   */
+  serverStream<Req, Res>(
+    method: string,
+    run: (caller: Identity, request: Req, call: grpc.ServerWritableStream<Req, Res>, cancelled: AbortSignal) => Promise<void>,
+  ) {
+    return async (call: grpc.ServerWritableStream<Req, Res>) => {
+      const { began, log } = this.begin(method, call.request);
+      const cancelled = new AbortController();
+      call.once("cancelled", () => cancelled.abort());
+      try {
+        await run(await this.identify(call as AnyCall, log), call.request, call, cancelled.signal);
+        this.finish(log, began, cancelled.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK);
+        call.end();
+      } catch (err) {
+        const status = this.failed(log, began, err);
+        call.emit("error", { code: status.code, details: status.details, metadata: status.metadata });
+      }
+    };
   }
 
   /** A request refused before any handler ran (not a well-formed message of its type). */
@@ -58,7 +73,28 @@ export class RpcContext {
     this.logger.warn({ method, code: "INVALID_ARGUMENT", reason }, "malformed request refused");
   }
 
-  finish(log: CallLog, began: bigint, code: grpc.status, internal?: unknown): void {
+  /** The call's start, and its log line so far: the method, and the job id if the request names one. */
+  private begin(method: string, request: unknown): { began: bigint; log: CallLog } {
+    const began = process.hrtime.bigint();
+    return { began, log: { method, jobId: jobIdForLog((request as { jobID?: Buffer }).jobID) } };
+  }
+
+  /** Authenticates and notes who called in the call's log line. */
+  private async identify(call: AnyCall, log: CallLog, authenticate: Authenticate = this.authenticate): Promise<Identity> {
+    const caller = await authenticate(call);
+    log.identity = caller.name;
+    log.role = caller.role;
+    return caller;
+  }
+
+  /** The error's status (status.ts), recorded. */
+  private failed(log: CallLog, began: bigint, err: unknown): ReturnType<typeof toStatus> {
+    const status = toStatus(err);
+    this.finish(log, began, status.code, status.internal);
+    return status;
+  }
+
+  private finish(log: CallLog, began: bigint, code: grpc.status, internal?: unknown): void {
     const seconds = Number(process.hrtime.bigint() - began) / 1e9;
     this.metrics.rpcFinished(log.method, grpc.status[code], seconds);
     const line = { ...log, code: grpc.status[code], durationMs: Math.round(seconds * 1e6) / 1000 };
@@ -68,7 +104,7 @@ export class RpcContext {
 }
 
 /** The id as text for the log line, if it parses; the service reports bad ids itself. */
-export function jobIdForLog(raw: Buffer | undefined): string | undefined {
+function jobIdForLog(raw: Buffer | undefined): string | undefined {
   try {
     return parseWireJobId(raw);
   } catch {

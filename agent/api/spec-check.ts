@@ -2,8 +2,8 @@
 // Apply or a manifest file): its command and arguments, grace period and limits.
 import type { AgentSettings } from "../config/settings.js";
 import type { JobSpec } from "../specs/spec.js";
-import { parseGracePeriod, validateCommand } from "./limits.js";
-import { resolveLimits } from "./resource-limits.js";
+import { parseGracePeriod, validateCommand } from "./request-validation.js";
+import { resolveLimits } from "./limit-resolution.js";
 
 export function checkSpec(spec: JobSpec, settings: Pick<AgentSettings, "jobs">): void {
   validateCommand(spec.command, spec.args);

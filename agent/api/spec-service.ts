@@ -21,9 +21,8 @@ import { parseManifests } from "../specs/manifest.js";
 import type { Reconciler } from "../specs/reconciler.js";
 import type { JobSpec, SpecSource } from "../specs/spec.js";
 import type { SpecStatus } from "../specs/spec-runner.js";
-import { REQUEST_LIMITS } from "./limits.js";
-import { toSpecStatus } from "./spec-wire.js";
-import { toStatusResponse } from "./job-service.js";
+import { REQUEST_LIMITS } from "../../common/request-limits.js";
+import { toSpecStatus, toStatusResponse } from "./wire.js";
 
 /** GetSpec's recent runs. */
 const RECENT_RUNS = 10;

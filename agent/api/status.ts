@@ -1,6 +1,14 @@
 // The one place where errors become gRPC statuses.
 import * as grpc from "@grpc/grpc-js";
-import { JobworkerError, ResourceExhaustedError } from "../errors.js";
+import { JobworkerError, ResourceExhaustedError, type StatusName } from "../errors.js";
+
+/** True only when A and B are the same set of names: neither has one the other lacks. */
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+// Fails to compile when StatusName (agent/errors.ts) and grpc-js's status names
+// differ (a grpc-js upgrade that adds one, a name misspelt there), so that the
+// code of every error has its status below.
+true satisfies SameNames<StatusName, keyof typeof grpc.status>;
 
 export interface MappedStatus {
   code: grpc.status;
@@ -13,8 +21,7 @@ export interface MappedStatus {
 
 export function toStatus(err: unknown): MappedStatus {
   if (err instanceof JobworkerError) {
-    const code = grpc.status[err.code as keyof typeof grpc.status] as grpc.status | undefined;
-    if (code !== undefined) return { code, details: err.message, ...(err instanceof ResourceExhaustedError && retryAfter(err.retryAfterMs)) };
+    return { code: grpc.status[err.code], details: err.message, ...(err instanceof ResourceExhaustedError && retryAfter(err.retryAfterMs)) };
   }
   return { code: grpc.status.INTERNAL, details: "internal error (see the agent's log)", internal: err };
 }

@@ -136,7 +136,7 @@ describe("GetOutput's in-place encoding", () => {
       writeFileSync(path, data);
       server = new grpc.Server();
       const service = passPreEncoded(workerservice().WorkerService.service);
-      // GetOutput as the agent serves it (grpc-adapter.ts): spool read into frames, a write per frame, frames back on the write callback.
+      // GetOutput as the agent serves it (output-stream.ts): spool read into frames, a write per frame, frames back on the write callback.
       server.addService(service, {
         GetOutput: async (call: grpc.ServerWritableStream<{ offset: string }, unknown>) => {
           const spool = await OutputSpool.finished(path);

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import * as protoLoader from "@grpc/proto-loader";
 import * as grpc from "@grpc/grpc-js";
 import { fileURLToPath } from "node:url";
-import { toStatusResponse } from "../../../agent/api/job-service.js";
+import { toStatusResponse } from "../../../agent/api/wire.js";
 import { encodeListResponse, encodeStatus, listEntrySize } from "../../../agent/api/status-wire.js";
 import { newJobId } from "../../../agent/jobs/ids.js";
 import { NO_LIMITS, type JobRecord } from "../../../agent/jobs/record.js";

@@ -1,10 +1,9 @@
-// Request limits: explicit, documented in README ("Limits"), and tested.
-// Oversize input is INVALID_ARGUMENT; requests over the gRPC message limit are
-// refused by grpc-js itself with RESOURCE_EXHAUSTED before they reach us.
+// Request validation: a request's command, arguments, grace period and offset
+// checked against the request limits (common/request-limits.ts, README's
+// "Limits"). Oversize input is INVALID_ARGUMENT; requests over the gRPC message
+// limit are refused by grpc-js itself with RESOURCE_EXHAUSTED before they reach us.
 import { InvalidArgumentError } from "../errors.js";
 import { REQUEST_LIMITS } from "../../common/request-limits.js";
-
-export { REQUEST_LIMITS };
 
 export function validateCommand(command: string, args: string[]): void {
   if (command === "") throw new InvalidArgumentError("commandName is empty");
