@@ -5,7 +5,7 @@
 // the file is replaced atomically, mode 0600 (it holds tokens).
 import { readFile, realpath } from "node:fs/promises";
 import { Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";
-import { PRIVATE_MODE, writeFileAtomic } from "../certs/files.js";
+import { PRIVATE_MODE, writeFileAtomic } from "../common/files.js";
 import { BODY_KEY, isMapping, type EntryKind, type MergedConfig } from "./config-files.js";
 import { isFlatConfig } from "./seed-config.js";
 import { ConfigError } from "./errors.js";
