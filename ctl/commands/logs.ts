@@ -9,7 +9,8 @@ import { RpcError, UsageError } from "../errors.js";
 import { Status } from "../grpc-status.js";
 import { jobIdToWire } from "../job-id.js";
 import { writeChunks } from "../output.js";
-import { byteOffsetOption, jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
+import { byteOffsetOption } from "../options.js";
+import { jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
 
 interface LogsOptions {
   job?: string;

@@ -1,9 +1,9 @@
-// What the verbs share: connecting with the global --config/--context, the
-// job id given as an argument or with seed 000's -j, and duration options.
+// What the verbs share: the global options (--config, --context, -t),
+// connecting to the selected context's agent, and the job id given as an
+// argument or with -j.
 import { InvalidArgumentError, type Command } from "commander";
 import type { WorkerApi } from "../client.js";
 import { configSelection, loadConfig, readTlsFiles, type ConfigSelection, type JobctlContext } from "../config.js";
-import { parseDuration } from "../../common/duration.js";
 import { pickJobId } from "../job-id.js";
 
 export interface GlobalOptions {
@@ -35,7 +35,7 @@ export async function contextFor(command: Command): Promise<JobctlContext> {
  * machine, and `jobctl version --client` went from 510-550 to 320-365 ms of
  * CPU time without them (medians of 15, machine at load 7-10).
  */
-export async function connectTo(context: JobctlContext): Promise<WorkerApi> {
+async function connectTo(context: JobctlContext): Promise<WorkerApi> {
   const [{ connect }, files] = await Promise.all([import("../client.js"), readTlsFiles(context)]);
   return connect(context, files);
 }
@@ -58,20 +58,4 @@ export function jobIdArguments(command: Command): Command {
 /** The validated job id from `[id]` or `-j`; UsageError if missing, doubled or malformed. */
 export function jobIdFrom(positional: string | undefined, options: { job?: string }): string {
   return pickJobId(positional, options.job);
-}
-
-/** Commander argument parser for DURATION options: milliseconds. */
-export function durationOption(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
-
-/** Commander argument parser for non-negative whole numbers (byte offsets). */
-export function byteOffsetOption(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a byte offset (a whole number, 0 or more)");
-  return n;
 }
