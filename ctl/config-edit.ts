@@ -64,3 +64,10 @@ export function entryBody(doc: Document, kind: EntryKind, name: string, create: 
   }
   return isMap(body) ? body : undefined;
 }
+
+/** The user entry's mapping in the file being edited (it was there when the config was read); a ConfigError if it has gone since. */
+export function existingUserBody(doc: Document, file: string, name: string): YAMLMap {
+  const body = entryBody(doc, "users", name, false);
+  if (!body) throw new ConfigError(file, "users", `user "${name}" not found (the file changed meanwhile?)`);
+  return body;
+}

@@ -4,6 +4,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type { WorkerApi } from "../client.js";
 import { configSelection, loadConfig, readTlsFiles, type ConfigSelection, type JobctlContext } from "../config.js";
+import { readMergedConfig, type MergedConfig, type ReadOptions } from "../config-files.js";
 import { pickJobId } from "../job-id.js";
 
 export interface GlobalOptions {
@@ -13,14 +14,24 @@ export interface GlobalOptions {
   token?: string;
 }
 
+/** jobctl's global options as given to this run (wherever on the command line they were typed). */
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
 /** The config files the global --config (or $JOBCTL_CONFIG) selects. */
 export function selectionFor(command: Command): ConfigSelection {
-  return configSelection(command.optsWithGlobals<GlobalOptions>().config);
+  return configSelection(globalOptions(command).config);
+}
+
+/** The selected config files, merged (for the verbs that look at or edit the config itself). */
+export function mergedConfigFor(command: Command, options?: ReadOptions): Promise<MergedConfig> {
+  return readMergedConfig(selectionFor(command), options);
 }
 
 /** The context the global --context (or current-context) selects, resolved; with -t, that token instead of the stored one. */
 export async function contextFor(command: Command): Promise<JobctlContext> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
+  const globals = globalOptions(command);
   const context = await loadConfig(selectionFor(command), globals.context);
   if (globals.token === undefined) return context;
   if (!/^[\x21-\x7e]+$/.test(globals.token)) throw new InvalidArgumentError("-t: not a token (printable ASCII without spaces)");
