@@ -14,6 +14,7 @@ import { registerRun } from "./commands/run.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerStop } from "./commands/stop.js";
+import { registerStream } from "./commands/stream.js";
 import { registerTop } from "./commands/top.js";
 import { registerVersion } from "./commands/version.js";
 import { oneLine } from "./errors.js";
@@ -65,6 +66,7 @@ Exit codes:
   registerStatus(program);
   registerDescribe(program);
   registerLogs(program);
+  registerStream(program);
   registerGet(program);
   registerApply(program);
   registerDelete(program);
