@@ -25,7 +25,7 @@ export function buildProgram(): Command {
     .description("Start, stop, query and follow jobs (Linux processes) on a jobagent, over gRPC with mutual TLS 1.3.")
     .option("--config <file>", "config file (default: $JOBCTL_CONFIG, which may list several separated by \":\", else ~/.jobworker/config)")
     .option("--context <name>", "context from the config (default: its current-context)")
-    .option("-t, --token <jwt>", "send this login token instead of the one the context's user has stored (seed 003's -t)")
+    .option("-t, --token <jwt>", "send this login token instead of the one the context's user has stored")
     .version(clientVersion(), "--version", "print jobctl's version")
     // Throw instead of exiting, so main.ts maps usage errors to exit code 2
     // and closes what is open. Subcommands made with .command() inherit this
@@ -45,8 +45,8 @@ Examples:
   jobctl get specs
   jobctl --context viewer get jobs
   jobctl login -u alice
-  jobctl start sleep -args 60                  # seed 000's form
-  jobctl start -t "$JWT" -c echo -args hi      # seed 003's form, with a token from jobctl login --print-token
+  jobctl start sleep -args 60                  # also accepted: CMD -args ARGS (the same as -- sleep 60)
+  jobctl start -t "$JWT" -c echo -args hi      # also accepted: -c CMD, and -t with a token from jobctl login --print-token
 
 Exit codes:
   0  success

@@ -14,7 +14,7 @@ export function registerStatus(program: Command): void {
       `
 Examples:
   jobctl status 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
-  jobctl query -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # seed 000's form
+  jobctl query -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # also accepted: query, -j ID
   jobctl status "$id" | grep '^Status:'`,
     )
     .action(async (positional: string | undefined, options: { job?: string }, command: Command) => {

@@ -20,7 +20,7 @@ export function registerStop(program: Command): void {
 Examples:
   jobctl stop 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
   jobctl stop 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d --grace 0     # SIGKILL at once
-  jobctl stop -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d            # seed 000's form`,
+  jobctl stop -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d            # also accepted: -j ID`,
     )
     .action(async (positional: string | undefined, options: StopOptions, command: Command) => {
       const id = jobIdFrom(positional, options);

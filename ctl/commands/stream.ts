@@ -20,7 +20,7 @@ export function registerStream(program: Command): void {
       `
 Examples:
   jobctl stream 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
-  jobctl stream -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # seed 000's form`,
+  jobctl stream -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # also accepted: -j ID`,
     )
     .action((positional: string | undefined, options: StreamOptions, command: Command) => {
       const jobID = jobIdToWire(jobIdFrom(positional, options));
