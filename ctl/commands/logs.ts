@@ -11,10 +11,9 @@ import { Status } from "../grpc-status.js";
 import { jobIdToWire } from "../job-id.js";
 import { byteOffsetOption } from "../options.js";
 import { copyJobOutput } from "../output.js";
-import { jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
+import { jobIdArguments, jobIdFrom, withAgent, type JobIdOptions } from "./shared.js";
 
-interface LogsOptions {
-  job?: string;
+interface LogsOptions extends JobIdOptions {
   follow?: boolean;
   previous?: boolean;
   offset?: number;

@@ -61,12 +61,18 @@ export async function withAgent<T>(command: Command, run: (api: WorkerApi) => Pr
   }
 }
 
+/** The options jobIdArguments adds. */
+export interface JobIdOptions {
+  /** -j: the job id, when not given as the argument. */
+  job?: string;
+}
+
 /** Adds `[id]` and `-j, --job <id>` (seed 000's form) to a command that acts on one job. */
 export function jobIdArguments(command: Command): Command {
   return command.argument("[id]", "job id (a UUID, as printed by jobctl start)").option("-j, --job <id>", "job id (alternative to the argument)");
 }
 
 /** The validated job id from `[id]` or `-j`; UsageError if missing, doubled or malformed. */
-export function jobIdFrom(positional: string | undefined, options: { job?: string }): string {
+export function jobIdFrom(positional: string | undefined, options: JobIdOptions): string {
   return pickJobId(positional, options.job);
 }

@@ -3,10 +3,9 @@ import type { Command } from "commander";
 import { jobIdToWire } from "../job-id.js";
 import { durationOption } from "../options.js";
 import { stopJob } from "../stop-job.js";
-import { jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
+import { jobIdArguments, jobIdFrom, withAgent, type JobIdOptions } from "./shared.js";
 
-interface StopOptions {
-  job?: string;
+interface StopOptions extends JobIdOptions {
   grace?: number;
 }
 

@@ -4,10 +4,9 @@ import type { Command } from "commander";
 import { jobIdToWire } from "../job-id.js";
 import { byteOffsetOption } from "../options.js";
 import { copyJobOutput } from "../output.js";
-import { jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
+import { jobIdArguments, jobIdFrom, withAgent, type JobIdOptions } from "./shared.js";
 
-interface StreamOptions {
-  job?: string;
+interface StreamOptions extends JobIdOptions {
   offset?: number;
 }
 
