@@ -1,4 +1,8 @@
-// The jobctl command line: global options, one verb per file in commands/.
+// The jobctl command line: global options and the verbs. One file per verb in
+// commands/; a verb with sub-verbs or several resources is a folder
+// (commands/config/, get/, describe/) whose <verb>.ts registers it; a verb
+// file never imports another verb's: what they share is in
+// commands/shared.ts or in ctl/.
 import { Command } from "commander";
 import { registerApply } from "./commands/apply.js";
 import { registerCompletion } from "./commands/completion.js";
