@@ -20,7 +20,7 @@ export function globalOptions(command: Command): GlobalOptions {
 }
 
 /** The config files the global --config (or $JOBCTL_CONFIG) selects. */
-export function selectionFor(command: Command): ConfigSelection {
+function selectionFor(command: Command): ConfigSelection {
   return configSelection(globalOptions(command).config);
 }
 

@@ -24,8 +24,9 @@ export function jobListOptions(command: Command): Command {
     .option("-l, --selector <selector>", SELECTOR_HELP, parseSelector);
 }
 
-/** The examples of get and list, with `verb` for the words that list jobs. */
-export const jobListExamples = (verb: string) => `
+/** The examples of get and list, `verb` being the words that list jobs ("get jobs", "list"). */
+export function jobListExamples(verb: string): string {
+  return `
 Examples:
   jobctl ${verb}
   jobctl ${verb} -o wide                                   # adds PID, EXIT, SIGNAL and the CPU and memory limits
@@ -37,6 +38,7 @@ Examples:
 
 The selector is applied by jobctl to the jobs the agent lists, so it only narrows
 what your role shows: users see their own jobs, admins and readonly viewers all.`;
+}
 
 export async function getJobs(command: Command, options: GetJobsOptions): Promise<void> {
   const all = await withAgent(command, listAllJobs);
