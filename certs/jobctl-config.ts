@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { isMap, isSeq, parseDocument, stringify, type Document } from "yaml";
-import { PRIVATE_MODE, writeFileAtomic } from "./files.js";
+import { PRIVATE_MODE, writeFileAtomic } from "../common/files.js";
 
 export interface JobctlClient {
   /** Becomes the user's and the context's name. */

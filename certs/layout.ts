@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from "./files.js";
+import { PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from "../common/files.js";
 import { addJobctlUser, writeJobctlConfig } from "./jobctl-config.js";
 import { createCa, issueClientCert, issueServerCert, loadCa, type PemPair } from "./pki.js";
 import { readCertificateRole } from "./role.js";

@@ -5,7 +5,7 @@
 // the file is replaced atomically, mode 0600 (it holds tokens).
 import { readFile, realpath } from "node:fs/promises";
 import { Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";
-import { PRIVATE_MODE, writeFileAtomic } from "../certs/files.js";
+import { PRIVATE_MODE, writeFileAtomic } from "../common/files.js";
 import { BODY_KEY, isMapping, type EntryKind, type MergedConfig } from "./config-files.js";
 import { isFlatConfig } from "./seed-config.js";
 import { ConfigError } from "./errors.js";
@@ -63,4 +63,11 @@ export function entryBody(doc: Document, kind: EntryKind, name: string, create: 
     body = entry.get(bodyKey, true);
   }
   return isMap(body) ? body : undefined;
+}
+
+/** The user entry's mapping in the file being edited (it was there when the config was read); a ConfigError if it has gone since. */
+export function existingUserBody(doc: Document, file: string, name: string): YAMLMap {
+  const body = entryBody(doc, "users", name, false);
+  if (!body) throw new ConfigError(file, "users", `user "${name}" not found (the file changed meanwhile?)`);
+  return body;
 }

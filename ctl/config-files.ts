@@ -111,9 +111,7 @@ async function readConfigFile(path: string): Promise<ConfigFileContents> {
     throw new ConfigError(path, undefined, `cannot read: ${describeIoError(err)}`);
   }
   const root = parseYaml(path, text);
-  const fail: Fail = (field, problem) => {
-    throw new ConfigError(path, field, problem);
-  };
+  const fail: Fail = failIn(path); // typed, so that TypeScript knows a call ends the path
   if (isFlatConfig(root)) return { path, exists: true, entries: flatEntries(path, root, fail), currentContext: FLAT_CONFIG_NAME, flat: true };
   if (root.kind !== undefined && root.kind !== "Config") fail("kind", `expected "Config", got ${JSON.stringify(root.kind)}`);
   const current = root["current-context"];
@@ -141,6 +139,13 @@ export function parseYaml(path: string, text: string): Mapping {
 }
 
 export type Fail = (field: string | undefined, problem: string) => never;
+
+/** A Fail that throws a ConfigError naming `file`. */
+export function failIn(file: string): Fail {
+  return (field, problem) => {
+    throw new ConfigError(file, field, problem);
+  };
+}
 
 /** A list like `clusters: [{name, cluster: {...}}]`, checked entry by entry; absent means empty (another file may hold them). */
 function namedEntries(file: string, root: Mapping, kind: EntryKind, fail: Fail): NamedEntry[] {

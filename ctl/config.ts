@@ -9,12 +9,12 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "./errors.js";
 import {
   describeIoError,
+  failIn,
   fieldOf,
   optionalString,
   readMergedConfig,
   requireString,
   type ConfigSelection,
-  type Fail,
   type Mapping,
   type MergedConfig,
   type NamedEntry,
@@ -72,10 +72,22 @@ export function filesLabel(config: MergedConfig): string {
   return config.selection.paths.join(":");
 }
 
+/** The context names, for a message saying which there are: "a, b", or "(none)". */
+export function contextNames(config: MergedConfig): string {
+  const contexts = config.entries.contexts;
+  return contexts.size === 0 ? "(none)" : [...contexts.keys()].join(", ");
+}
+
+/** current-context's name and file; a ConfigError if no file sets it. */
+export function requireCurrentContext(config: MergedConfig): { name: string; file: string } {
+  if (!config.currentContext) throw new ConfigError(filesLabel(config), "current-context", "not set");
+  return config.currentContext;
+}
+
 /** The context's entry: `contextName`, else current-context; a ConfigError naming where the name came from. */
 export function selectContext(config: MergedConfig, contextName?: string): NamedEntry {
   const contexts = config.entries.contexts;
-  const known = contexts.size === 0 ? "(none)" : [...contexts.keys()].join(", ");
+  const known = contextNames(config);
   if (contextName === undefined && config.currentContext === undefined) {
     throw new ConfigError(filesLabel(config), "current-context", `not set; pass --context NAME (contexts: ${known})`);
   }
@@ -89,9 +101,6 @@ export function selectContext(config: MergedConfig, contextName?: string): Named
 /** Picks the context and its cluster and user; relative file paths are relative to the directory of the file that names them. */
 export function resolveContext(config: MergedConfig, contextName?: string): JobctlContext {
   const context = selectContext(config, contextName);
-  const failIn = (file: string): Fail => (field, problem) => {
-    throw new ConfigError(file, field, problem);
-  };
   const failContext = failIn(context.file);
   const clusterName = requireString(context.body, "cluster", context.field, failContext);
   const userName = requireString(context.body, "user", context.field, failContext);
@@ -127,9 +136,7 @@ const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
 
 /** `key` (a path, relative to the entry's file) or `key-data` (base64 PEM): exactly one of them. */
 function tlsSource(entry: NamedEntry, key: string): TlsSource {
-  const fail: Fail = (field, problem) => {
-    throw new ConfigError(entry.file, field, problem);
-  };
+  const fail = failIn(entry.file);
   const body: Mapping = entry.body;
   const path = optionalString(body, key, entry.field, fail);
   const data = optionalString(body, `${key}-data`, entry.field, fail);

@@ -6,6 +6,7 @@ import { formatBytes } from "../common/quantity.js";
 import type { Timestamp__Output } from "../proto/generated/google/protobuf/Timestamp.js";
 import type { JobUsage__Output } from "../proto/generated/workerservice/JobUsage.js";
 import type { ResourceLimits__Output } from "../proto/generated/workerservice/ResourceLimits.js";
+import type { SpecStatus__Output } from "../proto/generated/workerservice/SpecStatus.js";
 
 // C0 controls, DEL and C1 controls.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -115,4 +116,12 @@ export function formatApproxBytes(bytes: number): string {
     }
   }
   return String(bytes);
+}
+
+/** How a spec's last run ended: "Error (exit 1)", "OOMKilled (signal SIGKILL)", "-". */
+export function formatLastExit(spec: SpecStatus__Output): string {
+  const end = spec.lastEnd;
+  if (!end) return "-";
+  const how = end.exitCode >= 0 ? `exit ${end.exitCode}` : end.signal ? `signal ${end.signal}` : "";
+  return `${orDash(printable(end.reason))}${how ? ` (${how})` : ""}`;
 }

@@ -42,3 +42,36 @@ function isTimestamp(value: object): value is { seconds: string | number; nanos:
   const keys = Object.keys(value);
   return keys.length === 2 && keys.includes("seconds") && keys.includes("nanos");
 }
+
+/** How a list verb shows its objects in each -o format. */
+export interface ListPrinter<T> {
+  /** The table, for people. */
+  table: (items: readonly T[]) => string;
+  /** The table with more columns (-o wide). */
+  wide?: (items: readonly T[]) => string;
+  /** One item's name, as -o name prints it (and shell completion reads it). */
+  name?: (item: T) => string;
+  /** Said on stderr instead of an empty table. */
+  none: string;
+}
+
+interface Out {
+  write(text: string): unknown;
+}
+
+/**
+ * Prints `items` as `output` asks: kubectl's List for json and yaml, one name
+ * a line, or the table. Like kubectl, an empty table is a note on stderr, so
+ * that stdout stays empty for scripts.
+ */
+export function printList<T>(items: readonly T[], output: OutputFormat, printer: ListPrinter<T>, stdout: Out = process.stdout, stderr: Out = process.stderr): void {
+  if (output === "json" || output === "yaml") {
+    stdout.write(formatStructured(listOf(items.map(toJsonObject)), output));
+  } else if (output === "name" && printer.name) {
+    stdout.write(items.map((item) => `${printer.name!(item)}\n`).join(""));
+  } else if (items.length === 0) {
+    stderr.write(`${printer.none}\n`);
+  } else {
+    stdout.write(output === "wide" && printer.wide ? printer.wide(items) : printer.table(items));
+  }
+}

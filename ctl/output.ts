@@ -2,6 +2,21 @@
 // decoded to text) and with backpressure, so following a chatty job through a
 // slow pipe holds the agent's stream back instead of filling jobctl's memory.
 import type { Writable } from "node:stream";
+import type { WorkerApi } from "./client.js";
+
+/** Which of a job's output to copy: from `offset`, or from `tailBytes` before the end; with `follow`, on until the job ends. */
+export interface OutputRange {
+  follow: boolean;
+  offset?: number;
+  tailBytes?: number;
+}
+
+/** Copies the job's output in `range` to `out` (logs, stream). */
+export async function copyJobOutput(api: WorkerApi, jobID: Buffer, range: OutputRange, out: Writable): Promise<void> {
+  // The tail is counted back from what the agent has captured now; GetOutput then reads on from there.
+  const from = range.tailBytes === undefined ? (range.offset ?? 0) : Math.max(0, Number((await api.status(jobID)).outputBytes) - range.tailBytes);
+  await writeChunks(api.output({ jobID, noFollow: !range.follow, offset: from }), out);
+}
 
 /**
  * Writes every chunk, waiting for 'drain' whenever `out` asks to. Stops

@@ -1,18 +1,24 @@
-// The jobctl command line: global options, one verb per file in commands/.
+// The jobctl command line: global options and the verbs. One file per verb in
+// commands/; a verb with sub-verbs or several resources is a folder
+// (commands/config/, get/, describe/) whose <verb>.ts registers it; a verb
+// file never imports another verb's: what they share is in
+// commands/shared.ts or in ctl/.
 import { Command } from "commander";
 import { registerApply } from "./commands/apply.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerDelete } from "./commands/delete.js";
-import { registerConfig } from "./commands/config.js";
-import { registerDescribe } from "./commands/describe.js";
-import { registerGet } from "./commands/get.js";
+import { registerConfig } from "./commands/config/config.js";
+import { registerDescribe } from "./commands/describe/describe.js";
+import { registerGet } from "./commands/get/get.js";
 import { registerInfo } from "./commands/info.js";
 import { registerLogin } from "./commands/login.js";
+import { registerLogout } from "./commands/logout.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerStop } from "./commands/stop.js";
+import { registerStream } from "./commands/stream.js";
 import { registerTop } from "./commands/top.js";
 import { registerVersion } from "./commands/version.js";
 import { oneLine } from "./errors.js";
@@ -23,7 +29,7 @@ export function buildProgram(): Command {
     .description("Start, stop, query and follow jobs (Linux processes) on a jobagent, over gRPC with mutual TLS 1.3.")
     .option("--config <file>", "config file (default: $JOBCTL_CONFIG, which may list several separated by \":\", else ~/.jobworker/config)")
     .option("--context <name>", "context from the config (default: its current-context)")
-    .option("-t, --token <jwt>", "send this login token instead of the one the context's user has stored (seed 003's -t)")
+    .option("-t, --token <jwt>", "send this login token instead of the one the context's user has stored")
     .version(clientVersion(), "--version", "print jobctl's version")
     // Throw instead of exiting, so main.ts maps usage errors to exit code 2
     // and closes what is open. Subcommands made with .command() inherit this
@@ -43,8 +49,8 @@ Examples:
   jobctl get specs
   jobctl --context viewer get jobs
   jobctl login -u alice
-  jobctl start sleep -args 60                  # seed 000's form
-  jobctl start -t "$JWT" -c echo -args hi      # seed 003's form, with a token from jobctl login --print-token
+  jobctl start sleep -args 60                  # also accepted: CMD -args ARGS (the same as -- sleep 60)
+  jobctl start -t "$JWT" -c echo -args hi      # also accepted: -c CMD, and -t with a token from jobctl login --print-token
 
 Exit codes:
   0  success
@@ -64,6 +70,7 @@ Exit codes:
   registerStatus(program);
   registerDescribe(program);
   registerLogs(program);
+  registerStream(program);
   registerGet(program);
   registerApply(program);
   registerDelete(program);
@@ -71,6 +78,7 @@ Exit codes:
   registerInfo(program);
   registerVersion(program);
   registerLogin(program);
+  registerLogout(program);
   registerConfig(program);
   registerCompletion(program);
   return program;

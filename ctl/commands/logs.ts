@@ -1,18 +1,19 @@
 // jobctl logs: a job's output (stdout and stderr as captured) written to
-// stdout as raw bytes. `jobctl stream ID` (seed 000's verb) is `logs -f`.
-// Ctrl-C ends `logs -f` the way it ends any command (killed by SIGINT, 130
-// in the shell): there is nothing to clean up, the job keeps running, and a
-// shell loop around it stops as it should.
+// stdout as raw bytes; with spec/NAME, of a job spec's current or previous
+// run. `jobctl stream ID` (stream.ts) is `logs -f`. Ctrl-C ends `logs -f` the
+// way it ends any command (killed by SIGINT, 130 in the shell): there is
+// nothing to clean up, the job keeps running, and a shell loop around it
+// stops as it should.
 import { Option, type Command } from "commander";
 import type { WorkerApi } from "../client.js";
 import { RpcError, UsageError } from "../errors.js";
 import { Status } from "../grpc-status.js";
 import { jobIdToWire } from "../job-id.js";
-import { writeChunks } from "../output.js";
-import { byteOffsetOption, jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
+import { byteOffsetOption } from "../options.js";
+import { copyJobOutput } from "../output.js";
+import { jobIdArguments, jobIdFrom, withAgent, type JobIdOptions } from "./shared.js";
 
-interface LogsOptions {
-  job?: string;
+interface LogsOptions extends JobIdOptions {
   follow?: boolean;
   previous?: boolean;
   offset?: number;
@@ -45,32 +46,12 @@ Examples:
     .action(async (positional: string | undefined, options: LogsOptions, command: Command) => {
       const spec = positional?.startsWith("spec/") ? positional.slice("spec/".length) : undefined;
       if (options.previous && spec === undefined) throw new UsageError("--previous needs spec/NAME: a job has no previous run");
-      const id = spec === undefined ? jobIdFrom(positional, options) : await withAgent(command, (api) => runOf(api, spec, options.previous === true));
-      await printOutput(command, id, options.follow === true, options.offset, options.tailBytes);
+      const id = spec === undefined ? jobIdFrom(positional, options) : undefined;
+      await withAgent(command, async (api) => {
+        const jobID = jobIdToWire(id ?? (await runOf(api, spec!, options.previous === true)));
+        await copyJobOutput(api, jobID, { follow: options.follow === true, offset: options.offset, tailBytes: options.tailBytes }, process.stdout);
+      });
     });
-
-  jobIdArguments(program.command("stream"))
-    .description("follow a job's output until it ends (the same as logs -f)")
-    .option("--offset <bytes>", "start at this byte offset of the output", byteOffsetOption)
-    .addHelpText(
-      "after",
-      `
-Examples:
-  jobctl stream 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
-  jobctl stream -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # seed 000's form`,
-    )
-    .action((positional: string | undefined, options: LogsOptions, command: Command) =>
-      printOutput(command, jobIdFrom(positional, options), true, options.offset),
-    );
-}
-
-async function printOutput(command: Command, id: string, follow: boolean, offset = 0, tailBytes?: number): Promise<void> {
-  const jobID = jobIdToWire(id);
-  await withAgent(command, async (api) => {
-    // The tail is counted back from what the agent has captured now; GetOutput then reads on from there.
-    const from = tailBytes === undefined ? offset : Math.max(0, Number((await api.status(jobID)).outputBytes) - tailBytes);
-    await writeChunks(api.output({ jobID, noFollow: !follow, offset: from }), process.stdout);
-  });
 }
 
 /**

@@ -6,14 +6,13 @@
 import type { Command } from "commander";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import type { WorkerApi } from "../client.js";
-import { STOP_MARGIN_MS } from "../deadlines.js";
 import { INTERRUPTED_BY_CTRL_C, RunExit } from "../exit-codes.js";
 import { hasEnded, jobExit } from "../job-exit.js";
 import { jobIdFromResponse, jobIdToWire } from "../job-id.js";
+import { jobOptions, startRequest, type StartOptions } from "../job-options.js";
 import { writeChunks } from "../output.js";
-import { connectTo, contextFor } from "./shared.js";
-import { jobOptions, startRequest, type StartOptions } from "./start.js";
-import { jobGracePeriod } from "./stop.js";
+import { stopJob } from "../stop-job.js";
+import { withAgent } from "./shared.js";
 
 /** How long after the first Ctrl-C a second one stops the job instead of leaving it running. */
 export const DETACH_WINDOW_MS = 2000;
@@ -41,36 +40,30 @@ detached. jobctl's own errors (1-5, see jobctl --help) overlap job codes; their
 message on stderr starts with "error:".`,
     )
     .action(async (cmd: string, args: string[], options: StartOptions, command: Command) => {
-      process.exitCode = await runJob(command, cmd, args, options);
+      process.exitCode = await withAgent(command, (api) => runJob(api, cmd, args, options));
     });
 }
 
-async function runJob(command: Command, cmd: string, args: string[], options: StartOptions): Promise<number> {
-  const api = await connectTo(await contextFor(command));
+async function runJob(api: WorkerApi, cmd: string, args: string[], options: StartOptions): Promise<number> {
+  const id = jobIdFromResponse(await api.start(startRequest(cmd, args, options)));
+  const jobID = jobIdToWire(id);
+  const ctrlC = new CtrlC(id);
   try {
-    const id = jobIdFromResponse(await api.start(startRequest(cmd, args, options)));
-    const jobID = jobIdToWire(id);
-    const ctrlC = new CtrlC(id);
-    try {
-      await writeChunks(api.output({ jobID }, ctrlC.detached), process.stdout);
-      if (!ctrlC.detached.aborted) {
-        // The output ended because the job did; from here a Ctrl-C just ends jobctl.
-        ctrlC.release();
-        return finish(await finalStatus(api, jobID));
-      }
-      if ((await ctrlC.decision) === "detach") {
-        process.stderr.write(`Detached: job ${id} keeps running (jobctl logs -f ${id} to follow it, jobctl stop ${id} to stop it).\n`);
-        return RunExit.Detached;
-      }
-      process.stderr.write(`\nStopping job ${id} (SIGTERM, then SIGKILL after its grace period)...\n`);
-      const timeoutMs = (await jobGracePeriod(api, jobID)) + STOP_MARGIN_MS;
-      const { status } = await api.stop({ jobID }, timeoutMs);
-      return finish(status ?? (await finalStatus(api, jobID)));
-    } finally {
+    await writeChunks(api.output({ jobID }, ctrlC.detached), process.stdout);
+    if (!ctrlC.detached.aborted) {
+      // The output ended because the job did; from here a Ctrl-C just ends jobctl.
       ctrlC.release();
+      return finish(await finalStatus(api, jobID));
     }
+    if ((await ctrlC.decision) === "detach") {
+      process.stderr.write(`Detached: job ${id} keeps running (jobctl logs -f ${id} to follow it, jobctl stop ${id} to stop it).\n`);
+      return RunExit.Detached;
+    }
+    process.stderr.write(`\nStopping job ${id} (SIGTERM, then SIGKILL after its grace period)...\n`);
+    const { status } = await stopJob(api, jobID);
+    return finish(status ?? (await finalStatus(api, jobID)));
   } finally {
-    api.close();
+    ctrlC.release();
   }
 }
 

@@ -1,9 +1,10 @@
-// What the verbs share: connecting with the global --config/--context, the
-// job id given as an argument or with seed 000's -j, and duration options.
+// What the verbs share: the global options (--config, --context, -t),
+// connecting to the selected context's agent, and the job id given as an
+// argument or with -j.
 import { InvalidArgumentError, type Command } from "commander";
 import type { WorkerApi } from "../client.js";
 import { configSelection, loadConfig, readTlsFiles, type ConfigSelection, type JobctlContext } from "../config.js";
-import { parseDuration } from "../../common/duration.js";
+import { readMergedConfig, type MergedConfig, type ReadOptions } from "../config-files.js";
 import { pickJobId } from "../job-id.js";
 
 export interface GlobalOptions {
@@ -13,14 +14,24 @@ export interface GlobalOptions {
   token?: string;
 }
 
+/** jobctl's global options as given to this run (wherever on the command line they were typed). */
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
 /** The config files the global --config (or $JOBCTL_CONFIG) selects. */
-export function selectionFor(command: Command): ConfigSelection {
-  return configSelection(command.optsWithGlobals<GlobalOptions>().config);
+function selectionFor(command: Command): ConfigSelection {
+  return configSelection(globalOptions(command).config);
+}
+
+/** The selected config files, merged (for the verbs that look at or edit the config itself). */
+export function mergedConfigFor(command: Command, options?: ReadOptions): Promise<MergedConfig> {
+  return readMergedConfig(selectionFor(command), options);
 }
 
 /** The context the global --context (or current-context) selects, resolved; with -t, that token instead of the stored one. */
 export async function contextFor(command: Command): Promise<JobctlContext> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
+  const globals = globalOptions(command);
   const context = await loadConfig(selectionFor(command), globals.context);
   if (globals.token === undefined) return context;
   if (!/^[\x21-\x7e]+$/.test(globals.token)) throw new InvalidArgumentError("-t: not a token (printable ASCII without spaces)");
@@ -35,7 +46,7 @@ export async function contextFor(command: Command): Promise<JobctlContext> {
  * machine, and `jobctl version --client` went from 510-550 to 320-365 ms of
  * CPU time without them (medians of 15, machine at load 7-10).
  */
-export async function connectTo(context: JobctlContext): Promise<WorkerApi> {
+async function connectTo(context: JobctlContext): Promise<WorkerApi> {
   const [{ connect }, files] = await Promise.all([import("../client.js"), readTlsFiles(context)]);
   return connect(context, files);
 }
@@ -50,28 +61,18 @@ export async function withAgent<T>(command: Command, run: (api: WorkerApi) => Pr
   }
 }
 
+/** The options jobIdArguments adds. */
+export interface JobIdOptions {
+  /** -j: the job id, when not given as the argument. */
+  job?: string;
+}
+
 /** Adds `[id]` and `-j, --job <id>` (seed 000's form) to a command that acts on one job. */
 export function jobIdArguments(command: Command): Command {
   return command.argument("[id]", "job id (a UUID, as printed by jobctl start)").option("-j, --job <id>", "job id (alternative to the argument)");
 }
 
 /** The validated job id from `[id]` or `-j`; UsageError if missing, doubled or malformed. */
-export function jobIdFrom(positional: string | undefined, options: { job?: string }): string {
+export function jobIdFrom(positional: string | undefined, options: JobIdOptions): string {
   return pickJobId(positional, options.job);
-}
-
-/** Commander argument parser for DURATION options: milliseconds. */
-export function durationOption(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
-
-/** Commander argument parser for non-negative whole numbers (byte offsets). */
-export function byteOffsetOption(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a byte offset (a whole number, 0 or more)");
-  return n;
 }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import { commandLine, formatAge, fromTimestamp, formatLimits, formatUsage, orDash, printable, formatFields } from "../format.js";
 import { jobIdToWire } from "../job-id.js";
-import { jobIdArguments, jobIdFrom, withAgent } from "./shared.js";
+import { jobIdArguments, jobIdFrom, withAgent, type JobIdOptions } from "./shared.js";
 
 export function registerStatus(program: Command): void {
   jobIdArguments(program.command("status"))
@@ -14,10 +14,10 @@ export function registerStatus(program: Command): void {
       `
 Examples:
   jobctl status 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
-  jobctl query -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # seed 000's form
+  jobctl query -j 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d     # also accepted: query, -j ID
   jobctl status "$id" | grep '^Status:'`,
     )
-    .action(async (positional: string | undefined, options: { job?: string }, command: Command) => {
+    .action(async (positional: string | undefined, options: JobIdOptions, command: Command) => {
       const id = jobIdFrom(positional, options);
       const status = await withAgent(command, (api) => api.status(jobIdToWire(id)));
       process.stdout.write(formatStatus(status, new Date()));

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import type { JobTop__Output } from "../../proto/generated/workerservice/JobTop.js";
 import { formatApproxBytes, formatTable, printable, shellQuote } from "../format.js";
-import { formatStructured, listOf, outputOption, toJsonObject } from "../output-format.js";
+import { outputOption, printList } from "../output-format.js";
 import { withAgent } from "./shared.js";
 
 export const NO_CGROUP_NOTE = "Note: live usage needs cgroup v2 on the agent; jobs marked - have none (jobctl info says why).";
@@ -28,16 +28,8 @@ bytes (Ki, Mi, Gi), PIDS the job's processes and threads.`,
     )
     .action(async (options: { output?: "json" | "yaml" }, command: Command) => {
       const { jobs } = await withAgent(command, (api) => api.top());
-      if (options.output) {
-        process.stdout.write(formatStructured(listOf(jobs.map(toJsonObject)), options.output));
-        return;
-      }
-      if (jobs.length === 0) {
-        process.stderr.write("No running jobs.\n");
-        return;
-      }
-      process.stdout.write(formatTopTable(jobs));
-      if (jobs.some((job) => !job.available)) process.stderr.write(`${NO_CGROUP_NOTE}\n`);
+      printList(jobs, options.output ?? "table", { table: formatTopTable, none: "No running jobs." });
+      if (!options.output && jobs.some((job) => !job.available)) process.stderr.write(`${NO_CGROUP_NOTE}\n`);
     });
 }
 

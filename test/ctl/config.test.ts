@@ -3,7 +3,8 @@ import { expect } from "chai";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { configSelection, loadConfig, readTlsFiles } from "../../ctl/config.js";
+import { configSelection, contextNames, loadConfig, readTlsFiles, requireCurrentContext } from "../../ctl/config.js";
+import type { MergedConfig } from "../../ctl/config-files.js";
 import { ConfigError } from "../../ctl/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -240,5 +241,28 @@ describe("jobctl config", () => {
         );
       }
     });
+  });
+});
+
+describe("jobctl config: the context names and current-context, for the config verbs", () => {
+  /** A merged config of two files with `contexts` and, if given, current-context. */
+  function merged(contexts: string[], current?: string): MergedConfig {
+    const entries = new Map(contexts.map((name) => [name, { name, body: {}, field: "contexts[0].context", file: "/a" }]));
+    return {
+      selection: { paths: ["/a", "/b"], explicit: false },
+      files: [],
+      entries: { clusters: new Map(), users: new Map(), contexts: entries },
+      ...(current !== undefined && { currentContext: { name: current, file: "/b" } }),
+    };
+  }
+
+  it("contextNames lists them for a message, or says there are none", () => {
+    expect(contextNames(merged(["admin", "alice"]))).to.equal("admin, alice");
+    expect(contextNames(merged([]))).to.equal("(none)");
+  });
+
+  it("requireCurrentContext gives its name and file, or a ConfigError naming every file read", () => {
+    expect(requireCurrentContext(merged(["admin"], "admin"))).to.deep.equal({ name: "admin", file: "/b" });
+    expect(() => requireCurrentContext(merged(["admin"]))).to.throw(ConfigError, "config /a:/b: current-context: not set");
   });
 });

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
 import type { JobTop__Output } from "../../proto/generated/workerservice/JobTop.js";
-import { formatDescription } from "../../ctl/commands/describe.js";
-import { formatJobTable, formatWideJobTable } from "../../ctl/commands/get.js";
+import { formatDescription } from "../../ctl/commands/describe/job.js";
+import { formatJobTable, formatWideJobTable } from "../../ctl/commands/get/jobs.js";
 import { formatTopTable } from "../../ctl/commands/top.js";
 import { formatStatus } from "../../ctl/commands/status.js";
 import { commandLine, formatAge, formatTable, printable, shellQuote } from "../../ctl/format.js";

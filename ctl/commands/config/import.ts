@@ -6,19 +6,18 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { configSelection } from "../../config.js";
-import { describeIoError, parseYaml, readMergedConfig, type Fail } from "../../config-files.js";
+import { describeIoError, failIn, parseYaml } from "../../config-files.js";
 import { editConfigFile, entryBody, fileForNewValues } from "../../config-edit.js";
 import { ConfigError, UsageError } from "../../errors.js";
 import { importedEntries, isFlatConfig } from "../../seed-config.js";
-import type { GlobalOptions } from "../shared.js";
+import { mergedConfigFor } from "../shared.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 
-export function registerConfigImport(config: Command): void {
+export function registerImport(config: Command): void {
   config
     .command("import")
-    .description("copy seed 000's flat client config (serverAddress, serverCA, clientCertificate, clientKey) in as a context")
+    .description("copy a flat client config (serverAddress, serverCA, clientCertificate, clientKey) in as a context")
     .argument("<file>", "the flat config (YAML)")
     .option("--name <name>", "name of the new cluster, user and context", "seed")
     .option("--use", "make it the current context")
@@ -38,7 +37,7 @@ Examples:
       if (!NAME.test(options.name)) throw new UsageError(`--name "${options.name}": letters, digits, ".", "_", "@" and "-" only`);
       const source = resolve(file);
       const entries = importedEntries(source, await readFlat(source), options.name, failIn(source));
-      const merged = await readMergedConfig(configSelection(command.optsWithGlobals<GlobalOptions>().config), { allowMissing: true });
+      const merged = await mergedConfigFor(command, { allowMissing: true });
       for (const kind of ["clusters", "users", "contexts"] as const) {
         const existing = merged.entries[kind].get(options.name);
         if (existing) throw new UsageError(`${kind.slice(0, -1)} "${options.name}" already exists in ${existing.file}; choose another --name`);
@@ -66,10 +65,4 @@ async function readFlat(path: string): Promise<Record<string, unknown>> {
   const root = parseYaml(path, text);
   if (!isFlatConfig(root)) throw new ConfigError(path, undefined, "not seed 000's flat client config (serverAddress, serverCA, clientCertificate, clientKey)");
   return root;
-}
-
-function failIn(path: string): Fail {
-  return (field, problem) => {
-    throw new ConfigError(path, field, problem);
-  };
 }

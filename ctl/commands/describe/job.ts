@@ -1,39 +1,11 @@
 // jobctl describe job ID: everything known about one job, kubectl-describe
 // style: what it runs and as whom, how it ended, when, its limits and (with
 // cgroup v2, once it has ended) what it used.
-import { Argument, type Command } from "commander";
-import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import { formatBytes } from "../../common/quantity.js";
-import { formatDuration } from "../../common/duration.js";
-import { commandLine, formatAge, formatDescribe, fromTimestamp, orDash, printable, type DescribeEntry } from "../format.js";
-import { hasEnded } from "../job-exit.js";
-import { jobIdToWire, parseJobId } from "../job-id.js";
-import { withAgent } from "./shared.js";
-import { formatSpecDescription } from "./describe-spec.js";
-
-export function registerDescribe(program: Command): void {
-  program
-    .command("describe")
-    .description("show a job (command, user, state, exit details, times, limits, usage) or a job spec (status, manifest, recent runs) in detail")
-    .addArgument(new Argument("<resource>", "what to describe").choices(["job", "jobs", "spec", "specs"]))
-    .argument("<id>", "job id, or spec name")
-    .addHelpText(
-      "after",
-      `
-Examples:
-  jobctl describe job 0b5c6a8e-6f3e-4d7a-9c1b-2e4f5a6b7c8d
-  jobctl get jobs -l status=EXITED -o name | xargs -n1 jobctl describe job
-  jobctl describe spec web`,
-    )
-    .action(async (resource: string, id: string, _options: object, command: Command) => {
-      if (resource.startsWith("spec")) {
-        process.stdout.write(formatSpecDescription(await withAgent(command, (api) => api.getSpec(id)), new Date()));
-        return;
-      }
-      const jobID = jobIdToWire(parseJobId(id));
-      process.stdout.write(formatDescription(await withAgent(command, (api) => api.status(jobID)), new Date()));
-    });
-}
+import type { QueryStatusResponse__Output } from "../../../proto/generated/workerservice/QueryStatusResponse.js";
+import { formatBytes } from "../../../common/quantity.js";
+import { formatDuration } from "../../../common/duration.js";
+import { commandLine, formatAge, formatDescribe, fromTimestamp, orDash, printable, type DescribeEntry } from "../../format.js";
+import { hasEnded } from "../../job-exit.js";
 
 export function formatDescription(job: QueryStatusResponse__Output, now: Date): string {
   const started = fromTimestamp(job.startTime);

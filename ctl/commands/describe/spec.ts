@@ -1,11 +1,9 @@
 // jobctl describe spec NAME: a job spec in detail, kubectl-describe style:
 // where it came from, what it runs and how it restarts, its status, the
 // manifest with its defaults written out, and its recent runs and their ends.
-// describe.ts routes `describe spec` here.
-import type { QueryStatusResponse__Output } from "../../proto/generated/workerservice/QueryStatusResponse.js";
-import type { SpecStatus__Output } from "../../proto/generated/workerservice/SpecStatus.js";
-import { formatAge, formatDescribe, formatTable, fromTimestamp, orDash, printable, type DescribeEntry } from "../format.js";
-import { lastExit } from "./get-specs.js";
+import type { QueryStatusResponse__Output } from "../../../proto/generated/workerservice/QueryStatusResponse.js";
+import type { SpecStatus__Output } from "../../../proto/generated/workerservice/SpecStatus.js";
+import { formatAge, formatDescribe, formatLastExit, formatTable, fromTimestamp, orDash, printable, type DescribeEntry } from "../../format.js";
 
 export function formatSpecDescription(spec: SpecStatus__Output, now: Date): string {
   const at = (date: Date | undefined) => (date ? `${date.toISOString()} (${formatAge(Math.abs(now.getTime() - date.getTime()))} ${date > now ? "from now" : "ago"})` : "-");
@@ -31,7 +29,7 @@ export function formatSpecDescription(spec: SpecStatus__Output, now: Date): stri
         ? [
             ["Job", `${end.id} (run ${end.run})`],
             ["Status", end.JobStatus],
-            ["Ended", `${lastExit(spec)}, ${at(fromTimestamp(end.endTime))}`],
+            ["Ended", `${formatLastExit(spec)}, ${at(fromTimestamp(end.endTime))}`],
             ["Message", orDash(printable(end.message))],
           ]
         : "<none>",

@@ -1,6 +1,7 @@
-// Writing key material safely: a private key must never exist on disk with a
-// wider mode, even briefly, and a crash must never leave a half-written file
-// under the final name (the agent would fail to parse it at next start).
+// Writing secrets safely (certs' private keys, jobctl's config with its login
+// tokens): a private file must never exist on disk with a wider mode, even
+// briefly, and a crash must never leave a half-written file under the final
+// name (the agent or jobctl would fail to parse it at next start).
 import { randomBytes } from "node:crypto";
 import { link, mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
