@@ -24,7 +24,6 @@ import { TokenAuthority } from "./auth/tokens.js";
 import { LoginService } from "./auth/login.js";
 import { LoginThrottle } from "./auth/login-throttle.js";
 import { HashQueue } from "./auth/hash-queue.js";
-import type { MetricsHooks } from "./metrics/hooks.js";
 import { ensureDevUsers, loadOrCreateSigningKey, UserDirectory } from "./auth/users.js";
 import { MutualTlsServerCredentials, type TlsMaterial } from "./api/tls.js";
 import type { AgentSettings, TlsFiles } from "./config/settings.js";
@@ -35,7 +34,7 @@ import { parseUidRange, uidRangeConflict, UidPool } from "./jobs/uid-pool.js";
 import { StateLock } from "./jobs/state-lock.js";
 import { DEFAULT_UID_CLAIM_DIR, ensureClaimDir } from "./jobs/uid-claims.js";
 import { setupDelegation, type CgroupSetup } from "./cgroups/delegation.js";
-import { createAgentMetrics } from "./metrics/agent-metrics.js";
+import { createAgentMetrics, type MetricsHooks } from "./metrics/agent-metrics.js";
 import { startMetricsListener } from "./metrics/listener.js";
 
 export interface RunningAgent {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from "../common/files.js";
 import { addJobctlUser, writeJobctlConfig } from "./jobctl-config.js";
 import { createCa, issueClientCert, issueServerCert, loadCa, type PemPair } from "./pki.js";
-import { readCertificateRole } from "./role.js";
+import { readCertificateRole } from "../common/certificate-role.js";
 
 export interface ClientSpec {
   name: string;

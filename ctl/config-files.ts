@@ -10,7 +10,11 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./errors.js";
+import type { Fail, Mapping, NamedEntry } from "./config-entry.js";
 import { FLAT_CONFIG_NAME, flatEntries, isFlatConfig } from "./seed-config.js";
+
+// Declared in config-entry.ts (so seed-config.ts need not import this file); read with the rest here.
+export type { Fail, Mapping, NamedEntry };
 
 /** Where the config comes from when neither --config nor JOBCTL_CONFIG says (the agent's development PKI writes it there). */
 export function defaultConfigPath(): string {
@@ -31,8 +35,6 @@ export function configSelection(flag: string | undefined, env: NodeJS.ProcessEnv
   return { paths: listed.length > 0 ? listed : [defaultConfigPath()], explicit: false };
 }
 
-export type Mapping = Record<string, unknown>;
-
 export function isMapping(value: unknown): value is Mapping {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -41,18 +43,6 @@ export type EntryKind = "clusters" | "users" | "contexts";
 /** The key of each list's inner mapping: `clusters: [{name, cluster: {...}}]`. */
 export const BODY_KEY: Record<EntryKind, string> = { clusters: "cluster", users: "user", contexts: "context" };
 export const ENTRY_KINDS: readonly EntryKind[] = ["clusters", "users", "contexts"];
-
-export interface NamedEntry {
-  name: string;
-  /** The entry's inner mapping (e.g. the `cluster:` of a clusters entry). */
-  body: Mapping;
-  /** Field path of that inner mapping, e.g. "clusters[0].cluster". */
-  field: string;
-  /** The config file that defines it. */
-  file: string;
-  /** Where each key of `body` is written in the file, when not at `${field}.${key}` (seed 000's flat config). */
-  keyFields?: Record<string, string>;
-}
 
 /** The field path to name in an error about `key` of the entry's body. */
 export function fieldOf(entry: NamedEntry, key: string): string {
@@ -137,8 +127,6 @@ export function parseYaml(path: string, text: string): Mapping {
   if (!isMapping(root)) throw new ConfigError(path, undefined, "expected a mapping with clusters, users and contexts");
   return root;
 }
-
-export type Fail = (field: string | undefined, problem: string) => never;
 
 /** A Fail that throws a ConfigError naming `file`. */
 export function failIn(file: string): Fail {

@@ -11,7 +11,7 @@
 // Such a file cannot hold what edits write (a login token, a second context):
 // `jobctl config import FILE` copies it into a kubeconfig-style file.
 import { dirname, resolve } from "node:path";
-import type { Fail, Mapping, NamedEntry } from "./config-files.js";
+import type { Fail, Mapping, NamedEntry } from "./config-entry.js";
 
 export const FLAT_CONFIG_NAME = "default";
 

@@ -28,7 +28,7 @@ import type { Http2SecureServer, ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
-import type { ConnectionCut, ConnectionRefusal, MetricsHooks } from "../metrics/hooks.js";
+import type { ApiEvents, ConnectionCut, ConnectionRefusal } from "./events.js";
 import { closeWhenIdle } from "./idle-sessions.js";
 import { addressKey } from "./peer-address.js";
 import { KeyCounts } from "../../common/key-counts.js";
@@ -64,7 +64,7 @@ export class ConnectionGuard {
 
   constructor(
     private readonly limits: ConnectionLimits,
-    private readonly metrics: MetricsHooks,
+    private readonly metrics: ApiEvents,
     private readonly logger: Logger,
   ) {}
 

@@ -10,7 +10,7 @@ import type { StartRequest__Output } from "../../proto/generated/workerservice/S
 import type { StopRequest__Output } from "../../proto/generated/workerservice/StopRequest.js";
 import type { TopRequest__Output } from "../../proto/generated/workerservice/TopRequest.js";
 import type { WorkerServiceHandlers } from "../../proto/generated/workerservice/WorkerService.js";
-import type { MetricsHooks } from "../metrics/hooks.js";
+import type { ApiEvents } from "./events.js";
 import type { JobService } from "./job-service.js";
 import type { SpecService } from "./spec-service.js";
 import type { ApplyRequest__Output } from "../../proto/generated/workerservice/ApplyRequest.js";
@@ -21,7 +21,7 @@ import type { GetOutputRequest__Output } from "../../proto/generated/workerservi
 import { streamOutput } from "./output-stream.js";
 import type { RpcContext } from "./rpc.js";
 
-export function workerServiceHandlers(service: JobService, specs: SpecService, rpc: RpcContext, metrics: MetricsHooks): WorkerServiceHandlers {
+export function workerServiceHandlers(service: JobService, specs: SpecService, rpc: RpcContext, metrics: ApiEvents): WorkerServiceHandlers {
   return {
     Apply: rpc.unary("Apply", (caller, request: ApplyRequest__Output) => specs.apply(caller, request)),
     GetSpec: rpc.unary("GetSpec", (caller, request: GetSpecRequest__Output) => specs.getSpec(caller, request.name)),

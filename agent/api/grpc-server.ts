@@ -5,14 +5,14 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Http2SecureServer } from "node:http2";
 import type { Logger } from "pino";
-import type { MetricsHooks } from "../metrics/hooks.js";
+import type { ApiEvents } from "./events.js";
 import { ConnectionGuard, type ConnectionLimits } from "./connection-guard.js";
 import { REQUEST_LIMITS } from "../../common/request-limits.js";
 
 type Http2Factory = (credentials: grpc.ServerCredentials) => Http2SecureServer;
 
 export interface GrpcServerOptions {
-  metrics: MetricsHooks;
+  metrics: ApiEvents;
   logger: Logger;
   connections: ConnectionLimits;
 }

@@ -6,12 +6,12 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { GetOutputResponse } from "../../proto/generated/workerservice/GetOutputResponse.js";
 import type { ReadOptions } from "../jobs/output-spool.js";
-import type { MetricsHooks } from "../metrics/hooks.js";
+import type { ApiEvents } from "./events.js";
 import type { OutputChunk } from "./job-service.js";
 import { OutputFrames } from "./output-frames.js";
 
 /** What a GetOutput stream reports (to the agent's metrics). */
-export type OutputStreamEvents = Pick<MetricsHooks, "outputStreamed" | "streamOpened" | "streamClosed">;
+export type OutputStreamEvents = Pick<ApiEvents, "outputStreamed" | "streamOpened" | "streamClosed">;
 
 /** The output to send, read into the buffers `buffer` hands out (JobService.getOutput). */
 export type ReadOutput = (buffer: NonNullable<ReadOptions["buffer"]>) => AsyncIterable<OutputChunk>;

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Identity } from "../auth/identity.js";
 import { parseWireJobId } from "../jobs/ids.js";
-import type { MetricsHooks } from "../metrics/hooks.js";
+import type { ApiEvents } from "./events.js";
 import { toStatus } from "./status.js";
 
 export type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
@@ -23,7 +23,7 @@ interface CallLog {
 export class RpcContext {
   constructor(
     private readonly logger: Logger,
-    private readonly metrics: MetricsHooks,
+    private readonly metrics: ApiEvents,
     readonly authenticate: Authenticate,
   ) {}
 

@@ -1,7 +1,7 @@
 // Who is calling: the verified client certificate's subject CN, and the role
 // carried in its X.509 v3 extension OID 1.2.840.10070.8.1 (seed 000).
 import type { PeerCertificate } from "node:tls";
-import { readCertificateRole } from "../../certs/role.js";
+import { readCertificateRole } from "../../common/certificate-role.js";
 import { UnauthenticatedError } from "../errors.js";
 
 export interface Identity {

@@ -1,12 +1,12 @@
 // One job's cgroup leaf: created with the job's limits before the job runs,
 // signalled and killed as a whole, measured, and removed once empty.
 import { watch } from "node:fs";
-import type { ResourceLimits } from "../jobs/record.js";
 import { parseKeyValues, type CgroupFs } from "./cgroupfs.js";
 import { setCpu, statCpu, type CpuStat } from "./controllers/cpu.js";
 import { hasIoLimits, setIo, statIo, type IoDeviceStat } from "./controllers/io.js";
 import { setMemory, statMemory, type MemoryStat } from "./controllers/memory.js";
 import { setPids, statPids, type PidsStat } from "./controllers/pids.js";
+import type { CgroupLimits } from "./limits.js";
 
 export interface CgroupStats {
   cpu: CpuStat;
@@ -29,15 +29,14 @@ export class JobCgroup {
     readonly path: string,
   ) {}
 
-  static async create(fs: CgroupFs, parent: string, id: string, limits: ResourceLimits, options: LeafOptions): Promise<JobCgroup> {
+  static async create(fs: CgroupFs, parent: string, id: string, limits: CgroupLimits, options: LeafOptions): Promise<JobCgroup> {
     const cgroup = new JobCgroup(fs, `${parent}/${id}`);
     await fs.mkdir(cgroup.path);
     try {
       await setCpu(fs, cgroup.path, limits.cpuCores);
       await setMemory(fs, cgroup.path, limits.memoryBytes, options);
       await setPids(fs, cgroup.path, limits.pids);
-      const io = { readBps: limits.ioReadBps, writeBps: limits.ioWriteBps, readIops: limits.ioReadIops, writeIops: limits.ioWriteIops };
-      if (hasIoLimits(io)) await setIo(fs, cgroup.path, options.ioDevice!, io);
+      if (hasIoLimits(limits.io)) await setIo(fs, cgroup.path, options.ioDevice!, limits.io);
     } catch (err) {
       await fs.rmdir(cgroup.path);
       throw err;

@@ -11,12 +11,12 @@ import { readExitFile, readMonitorFile, startMonitor, type ExitInfo, type Monito
 import type { MonitorWatch, WatchOutcome } from "./monitor-watch.js";
 import type { Launcher } from "./launcher.js";
 import { OutputSpool, type ReadOptions } from "./output-spool.js";
+import type { JobEvents } from "./events.js";
 import { NOTHING, type PlacedJob, type Placement } from "./placement.js";
 import { isSameProcess, isStillRunning, signalGroup } from "./process.js";
 import type { JobRecord } from "./record.js";
 import type { JobStore } from "./store.js";
 import type { CgroupStats } from "../cgroups/job-cgroup.js";
-import type { MetricsHooks } from "../metrics/hooks.js";
 import { cleanUpAfter, jobUserOf } from "./cleanup.js";
 import { UnavailableError } from "../errors.js";
 
@@ -32,7 +32,7 @@ export interface RunnerContext {
   uidClaimDir?: string;
   outputCapBytes: number;
   drainTimeoutMs: number;
-  metrics: MetricsHooks;
+  metrics: JobEvents;
   logger?: Logger;
   /** Called once when the job has reached its final state and it is saved. */
   ended(runner: JobRunner): void;

@@ -13,6 +13,7 @@ import { NotFoundError, ResourceExhaustedError, UnavailableError } from "../erro
 import { Admission } from "./admission.js";
 import { newJobId } from "./ids.js";
 import { JobRunner, type RunnerContext } from "./job-runner.js";
+import { NO_JOB_EVENTS, type JobEvents } from "./events.js";
 import { DEFAULT_MONITOR_PATH, UidInUseError } from "./monitor.js";
 import { MonitorWatch, DEFAULT_PIDWATCH_PATH } from "./monitor-watch.js";
 import { Launcher, DEFAULT_LAUNCHER_PATH } from "./launcher.js";
@@ -27,7 +28,6 @@ import { JobStore } from "./store.js";
 import { jobEnvironment } from "./environment.js";
 import type { UidPool } from "./uid-pool.js";
 import type { CgroupStats } from "../cgroups/job-cgroup.js";
-import { NO_METRICS, type MetricsHooks } from "../metrics/hooks.js";
 import { isFinal } from "./lifecycle.js";
 import { cleanUpAfter, jobUserOf } from "./cleanup.js";
 import { isClaimedElsewhere, looksClaimed } from "./uid-claims.js";
@@ -60,7 +60,8 @@ export interface JobManagerOptions {
   placement?: Placement;
   /** Default: the agent's own user. */
   users?: JobUsers;
-  metrics?: MetricsHooks;
+  /** Who hears of jobs starting, finishing and writing output (agent/metrics); default: nobody. */
+  metrics?: JobEvents;
   logger?: Logger;
 }
 
@@ -84,7 +85,7 @@ export class JobManager {
   /** Jobs not yet final, per owner and in all: the concurrency counts. */
   private readonly admission: Admission;
   private readonly store: JobStore;
-  private readonly metrics: MetricsHooks;
+  private readonly metrics: JobEvents;
   private readonly monitors: MonitorWatch;
   private readonly launcher: Launcher;
   private readonly ctx: RunnerContext;
@@ -101,7 +102,7 @@ export class JobManager {
 
   private constructor(private readonly options: JobManagerOptions) {
     this.store = new JobStore(options.stateDir);
-    this.metrics = options.metrics ?? NO_METRICS;
+    this.metrics = options.metrics ?? NO_JOB_EVENTS;
     this.users = options.users ?? { kind: "agent" };
     this.admission = new Admission({
       global: options.maxConcurrentJobs,

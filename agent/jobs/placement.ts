@@ -6,6 +6,7 @@ import { wholeDiskFor } from "../cgroups/block-device.js";
 import type { CgroupSetup } from "../cgroups/delegation.js";
 import { hasIoLimits } from "../cgroups/controllers/io.js";
 import { JobCgroup, type CgroupStats } from "../cgroups/job-cgroup.js";
+import type { CgroupLimits } from "../cgroups/limits.js";
 import { FailedPreconditionError } from "../errors.js";
 import type { JobUsage, ResourceLimits } from "./record.js";
 
@@ -70,10 +71,9 @@ export class Placement {
       if (!this.options.bestEffortLimits) throw new FailedPreconditionError(message);
       return { ...NOTHING, warning: `${message} (running without them: limits are best-effort)` };
     }
-    const ioDevice = hasIoLimits({ readBps: limits.ioReadBps, writeBps: limits.ioWriteBps, readIops: limits.ioReadIops, writeIops: limits.ioWriteIops })
-      ? await wholeDiskFor(this.options.ioDevicePath ?? workDir)
-      : undefined;
-    const cgroup = await JobCgroup.create(cgroups.fs, cgroups.jobsParent, id, limits, { ioDevice, swap: this.options.swap, oomGroup: this.options.oomGroup });
+    const leafLimits = cgroupLimits(limits);
+    const ioDevice = hasIoLimits(leafLimits.io) ? await wholeDiskFor(this.options.ioDevicePath ?? workDir) : undefined;
+    const cgroup = await JobCgroup.create(cgroups.fs, cgroups.jobsParent, id, leafLimits, { ioDevice, swap: this.options.swap, oomGroup: this.options.oomGroup });
     return cgroupJob(cgroup, this.options.logger);
   }
 
@@ -84,6 +84,16 @@ export class Placement {
     const cgroup = JobCgroup.existing(cgroups.fs, cgroups.jobsParent, id);
     return (await cgroups.fs.exists(cgroup.path)) ? cgroupJob(cgroup, this.options.logger) : NOTHING;
   }
+}
+
+/** A job's limits in the cgroup library's terms: the one place a job record's field names meet cgroup files. */
+export function cgroupLimits(limits: ResourceLimits): CgroupLimits {
+  return {
+    cpuCores: limits.cpuCores,
+    memoryBytes: limits.memoryBytes,
+    pids: limits.pids,
+    io: { readBps: limits.ioReadBps, writeBps: limits.ioWriteBps, readIops: limits.ioReadIops, writeIops: limits.ioWriteIops },
+  };
 }
 
 function cgroupJob(cgroup: JobCgroup, logger?: Logger): PlacedJob {

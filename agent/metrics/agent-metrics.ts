@@ -1,15 +1,27 @@
 // The agent's metrics in a private prom-client Registry (not the global one,
-// so several agents in one process, as in tests, do not collide): the
-// MetricsHooks the job manager and the gRPC adapter call, the jobs by state
+// so several agents in one process, as in tests, do not collide): the events
+// the job manager and the gRPC layer emit (each declares its own: JobEvents,
+// ApiEvents) and those the composition root passes on, the jobs by state
 // and per-job series computed at scrape time, and prom-client's default
 // process metrics (three renamed: default-metrics.ts).
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ApiEvents, ConnectionCut, ConnectionRefusal } from "../api/events.js";
+import type { JobEvents } from "../jobs/events.js";
 import type { JobManager } from "../jobs/manager.js";
 import type { JobReason, JobState } from "../jobs/lifecycle.js";
 import { registerDefaultMetrics } from "./default-metrics.js";
-import type { ConnectionCut, ConnectionRefusal, MetricsHooks } from "./hooks.js";
 import { registerJobMetrics, scrapeTimeMetric } from "./job-metrics.js";
 import { JobSnapshot } from "./job-snapshot.js";
+
+/** Everything the metrics count as it happens; agent.ts hands each layer the part it emits. */
+export interface MetricsHooks extends JobEvents, ApiEvents {
+  /** A login was refused without checking its password: the user or the client is throttled, or the hashing queue is full. */
+  loginThrottled(reason: "user" | "pair" | "client" | "queue" | "clientQueue"): void;
+  /** A login's password was checked (one scrypt derivation). */
+  loginPasswordChecked(): void;
+  /** A job spec's run was started again by its restart policy. */
+  specRestarted(spec: string): void;
+}
 
 export interface AgentMetrics {
   registry: Registry;

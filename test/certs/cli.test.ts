@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { readCertificateRole } from "../../certs/role.js";
+import { readCertificateRole } from "../../common/certificate-role.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const CERTS_MAIN = fileURLToPath(new URL("../../certs/main.js", import.meta.url));

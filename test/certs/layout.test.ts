@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { writeJobctlConfig } from "../../certs/jobctl-config.js";
 import { AlreadyExistsError, ensureDevPki, generatePki, hostOf, issueClient } from "../../certs/layout.js";
-import { readCertificateRole } from "../../certs/role.js";
+import { readCertificateRole } from "../../common/certificate-role.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;

@@ -5,7 +5,7 @@ import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:cry
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createCa, issueClientCert, issueServerCert, loadCa, type PemPair } from "../../certs/pki.js";
-import { readCertificateRole } from "../../certs/role.js";
+import { readCertificateRole } from "../../common/certificate-role.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const DAY_MS = 86_400_000;

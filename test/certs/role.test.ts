@@ -4,7 +4,8 @@ import * as asn1js from "asn1js";
 import { expect } from "chai";
 import { X509Certificate } from "node:crypto";
 import { createCa, issueClientCert, issueServerCert, type PemPair } from "../../certs/pki.js";
-import { encodeRoleExtension, readCertificateRole, ROLE_OID } from "../../certs/role.js";
+import { readCertificateRole, ROLE_OID } from "../../common/certificate-role.js";
+import { encodeRoleExtension } from "../../certs/role.js";
 
 x509.cryptoProvider.set(globalThis.crypto);
 

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { createCa, issueClientCert, issueServerCert, type PemPair } from "../../certs/pki.js";
-import { readCertificateRole } from "../../certs/role.js";
+import { readCertificateRole } from "../../common/certificate-role.js";
 
 const DAY_MS = 86_400_000;
 // OpenSSL's verdicts for a certificate signed by a CA one does not trust; which one

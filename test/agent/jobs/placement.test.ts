@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CgroupFs } from "../../../agent/cgroups/cgroupfs.js";
-import { NOTHING, Placement } from "../../../agent/jobs/placement.js";
+import { cgroupLimits, NOTHING, Placement } from "../../../agent/jobs/placement.js";
 import { NO_LIMITS } from "../../../agent/jobs/record.js";
 import { fakeCgroupPlacement } from "../../helpers/fake-cgroups.js";
 import { tempDir } from "../../helpers/tmp.js";
@@ -23,6 +23,16 @@ async function refusal(placing: Promise<unknown>): Promise<string> {
 }
 
 describe("jobs/placement", () => {
+  it("a job record's limits become the cgroup library's CgroupLimits in one place, field by field (io regrouped)", () => {
+    const limits = { cpuCores: 1.5, memoryBytes: 2, ioReadBps: 3, ioWriteBps: 4, ioReadIops: 5, ioWriteIops: 6, pids: 7 };
+    expect(cgroupLimits(limits)).to.deep.equal({
+      cpuCores: 1.5,
+      memoryBytes: 2,
+      pids: 7,
+      io: { readBps: 3, writeBps: 4, readIops: 5, writeIops: 6 },
+    });
+  });
+
   describe("without cgroup v2", () => {
     const unavailable = (bestEffortLimits: boolean) =>
       new Placement({ cgroups: { mode: "unavailable", reason: "this host uses cgroup v1" }, bestEffortLimits, swap: false, oomGroup: true });
