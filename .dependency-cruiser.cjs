@@ -59,6 +59,7 @@ module.exports = {
     ),
     forbid("agent-imports-ctl", "The agent never depends on jobctl; shared code goes to common/.", { path: "^agent/" }, { path: "^ctl/" }),
     forbid("ctl-imports-agent", "jobctl talks to the agent only over the wire (proto/); shared code goes to common/.", { path: "^ctl/" }, { path: "^agent/" }),
+    forbid("ctl-imports-certs", "jobctl does not depend on the PKI tool; what both use lives in common/ (e.g. common/files.ts).", { path: "^ctl/" }, { path: "^certs/" }),
     forbid("certs-imports-agent-or-ctl", "The PKI tool stands alone; shared code goes to common/.", { path: "^certs/" }, { path: "^(agent|ctl)/" }),
     forbid(
       "common-imports-ours",

@@ -1,15 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-
-/** Fields of /proc/PID/stat after the command name (state is [0], pgid is [2]), or undefined. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
-}
+import { statFields } from "../../agent/jobs/process.js";
 
 /** True if a process exists and is not a zombie (a zombie has already died). */
 export function isAlive(pid: number): boolean {
