@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
 import { EncodedOutput, OutputFrames, sendFramesUncopied } from "../../../agent/api/output-frames.js";
+import { streamOutput, type ReadOutput } from "../../../agent/api/output-stream.js";
 import { passPreEncoded } from "../../../agent/api/pre-encoded.js";
+import type { GetOutputResponse } from "../../../proto/generated/workerservice/GetOutputResponse.js";
 import { OutputSpool, READ_CHUNK_BYTES } from "../../../agent/jobs/output-spool.js";
 import { WORKER_SERVICE_PROTO, workerservice } from "../../../proto/load.js";
 import { tempDir } from "../../helpers/tmp.js";
@@ -136,19 +138,20 @@ describe("GetOutput's in-place encoding", () => {
       writeFileSync(path, data);
       server = new grpc.Server();
       const service = passPreEncoded(workerservice().WorkerService.service);
-      // GetOutput as the agent serves it (output-stream.ts): spool read into frames, a write per frame, frames back on the write callback.
+      // GetOutput as the agent serves it: the spool read into frames by output-stream.ts's streamOutput, a write per frame, frames back on the write callback.
       server.addService(service, {
-        GetOutput: async (call: grpc.ServerWritableStream<{ offset: string }, unknown>) => {
+        GetOutput: async (call: grpc.ServerWritableStream<{ offset: string }, GetOutputResponse>) => {
           const spool = await OutputSpool.finished(path);
           const cancelled = new AbortController();
           call.once("cancelled", () => cancelled.abort());
-          const frames = new OutputFrames(cancelled.signal);
-          let offset = Number(call.request.offset);
-          for await (const chunk of spool.read({ offset, signal: cancelled.signal, buffer: (bytes) => frames.take(bytes) })) {
-            const message = frames.encode(chunk, offset);
-            offset += chunk.length;
-            if (!call.write(message, () => frames.release(message))) await new Promise((resolve) => call.once("drain", resolve));
-          }
+          const read: ReadOutput = async function* (buffer) {
+            let offset = Number(call.request.offset);
+            for await (const chunk of spool.read({ offset, signal: cancelled.signal, buffer })) {
+              yield { output: chunk, offset };
+              offset += chunk.length;
+            }
+          };
+          await streamOutput(call, cancelled.signal, read, { outputStreamed: () => {}, streamOpened: () => {}, streamClosed: () => {} });
           call.end();
         },
       });
