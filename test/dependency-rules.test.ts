@@ -52,6 +52,26 @@ describe("the import rules (.dependency-cruiser.cjs)", () => {
     expect(code).to.not.equal(0);
   });
 
+  it("fail the wire's generated types used outside agent/api (proto/generated is seen, though not cruised)", async () => {
+    const { code, output } = await lintDeps({
+      ...LAWFUL,
+      "proto/generated/workerservice/Job.ts": "export interface Job { id: string }\n",
+      "agent/jobs/record.ts": 'import type { CgroupLimits } from "../cgroups/limits.js";\nimport type { Job } from "../../proto/generated/workerservice/Job.js";\nexport interface JobRecord { limits: CgroupLimits; wire?: Job }\n',
+    });
+    expect(output).to.include("wire-outside-agent-api: agent/jobs/record.ts → proto/generated/workerservice/Job.ts");
+    expect(code).to.not.equal(0);
+  });
+
+  it("let agent/api use the wire's generated types", async () => {
+    const { code, output } = await lintDeps({
+      ...LAWFUL,
+      "proto/generated/workerservice/Job.ts": "export interface Job { id: string }\n",
+      "agent/api/wire.ts": 'import type { Job } from "../../proto/generated/workerservice/Job.js";\nimport type { JobRecord } from "../jobs/record.js";\nexport const toWire = (r: JobRecord): Job => ({ id: String(r.limits.pids) });\n',
+    });
+    expect(output).to.match(/no dependency violations found \(6 modules, 5 dependencies cruised\)/);
+    expect(code).to.equal(0);
+  });
+
   it("fail a cycle inside one package, type-only imports included", async () => {
     const { code, output } = await lintDeps({
       ...LAWFUL,

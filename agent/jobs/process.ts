@@ -22,8 +22,8 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Fields of /proc/PID/stat after the command name: [0] is the state, [2] the pgid, [19] the start time. */
-export function statFields(pid: number): string[] | undefined {
+/** Fields of /proc/PID/stat after the command name: [0] is the state, [19] the start time. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
     // The command name (field 2) may contain spaces and parentheses: split after the last ')'.

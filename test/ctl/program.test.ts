@@ -18,10 +18,10 @@ function sourceFiles(dir = COMMANDS): string[] {
   });
 }
 
-/** The files below ctl/commands/ that `file` imports (static and dynamic), relative to it. */
+/** The files below ctl/commands/ that `file` imports (static, bare and dynamic), relative to it. */
 function commandImports(file: string): string[] {
   const text = readFileSync(join(COMMANDS, file), "utf8");
-  const specifiers = [...text.matchAll(/(?:from|import\()\s*"(\.[^"]+)\.js"/g)].map((match) => match[1]!);
+  const specifiers = [...text.matchAll(/(?:from|import\(?)\s*"(\.[^"]+)\.js"/g)].map((match) => match[1]!);
   return specifiers
     .map((specifier) => relative(COMMANDS, resolve(COMMANDS, dirname(file), `${specifier}.ts`)))
     .filter((path) => !path.startsWith(".."));

@@ -1,6 +1,18 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { statFields } from "../../agent/jobs/process.js";
+
+/**
+ * Fields of /proc/PID/stat after the command name (state is [0], pgid is [2]), or undefined.
+ * The tests' own parser, not agent/jobs/process.ts's: tests of that module need an oracle of their own.
+ */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
 
 /** True if a process exists and is not a zombie (a zombie has already died). */
 export function isAlive(pid: number): boolean {

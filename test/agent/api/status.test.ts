@@ -34,7 +34,7 @@ describe("toStatus (errors to gRPC statuses)", () => {
   });
 
   for (const [name, code] of Object.entries(EXPECTED)) {
-    it(`answers ${name} with ${grpc.status[code]}, its message as the details, logged as an expected refusal`, () => {
+    it(`answers ${name} with ${grpc.status[code]}, its message as the details, and not marked internal (rpc.ts logs only internal ones as errors)`, () => {
       const ErrorClass = errorClasses().find(([n]) => n === name)![1];
       const status = toStatus(new ErrorClass(`what went wrong with ${name}`));
       expect(status.code).to.equal(code);

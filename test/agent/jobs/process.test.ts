@@ -55,9 +55,20 @@ describe("jobs/process", () => {
   });
 
   it("signalGroup never signals everything (-1) or init's group", () => {
-    expect(signalGroup(1, "SIGTERM")).to.equal(false);
-    expect(signalGroup(0, "SIGTERM")).to.equal(false);
-    expect(signalGroup(-5, "SIGTERM")).to.equal(false);
+    // process.kill is replaced by a recorder here: were the guard to regress, the real
+    // kill(-1) would reach every process of the (root) test machine, kill(0) mocha's own group.
+    const sent: number[] = [];
+    const kill = process.kill;
+    process.kill = ((pid: number) => (sent.push(pid), true)) as typeof process.kill;
+    try {
+      expect(signalGroup(1, "SIGTERM")).to.equal(false);
+      expect(signalGroup(0, "SIGTERM")).to.equal(false);
+      expect(signalGroup(-5, "SIGTERM")).to.equal(false);
+      expect(signalGroup(4242, "SIGTERM"), "the recorder stands in for kill").to.equal(true);
+    } finally {
+      process.kill = kill;
+    }
+    expect(sent).to.deep.equal([-4242]);
   });
 
   it("a process is told apart from a later one with its pid by its start time", async () => {
