@@ -2,7 +2,6 @@
 // steps say, and asking systemd about it. Runs as root inside `run.sh --systemd`.
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
@@ -42,18 +41,6 @@ export async function must(command: string, args: string[]): Promise<string> {
 /** One property of a unit, as `systemctl show -P` prints it. */
 export async function unitProperty(unit: string, property: string): Promise<string> {
   return (await must("systemctl", ["show", "-P", property, unit])).trim();
-}
-
-/** A port free on 127.0.0.1 right now (bound on 0, read back, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** /opt/jobworker (a symlink to the checkout, built on the host) and a PKI in /etc/jobworker/pki, once. */

@@ -17,7 +17,8 @@ import type { StartResponse__Output } from "../../proto/generated/workerservice/
 import { call, filesFor, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
 import { eventually } from "../helpers/wait.js";
-import { freePort, installPackageAndPki, JOBS_CGROUP, must, oneUnitConfig, oneUnitLayout, PKI, REPO, run, unitProperty } from "./host.js";
+import { installPackageAndPki, JOBS_CGROUP, must, oneUnitConfig, oneUnitLayout, PKI, REPO, run, unitProperty } from "./host.js";
+import { freePort } from "../helpers/ports.js";
 
 const UNIT = "jobagent-old.service";
 const CONFIG_FILE = "/etc/jobworker/old.yaml";

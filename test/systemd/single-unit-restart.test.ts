@@ -12,7 +12,8 @@ import type { QueryStatusResponse__Output } from "../../proto/generated/workerse
 import type { StartResponse__Output } from "../../proto/generated/workerservice/StartResponse.js";
 import { call, filesFor, workerClient } from "../helpers/client.js";
 import { isAlive } from "../helpers/proc.js";
-import { freePort, installPackageAndPki, must, oneUnitConfig, oneUnitLayout, PKI, run, unitProperty } from "./host.js";
+import { installPackageAndPki, must, oneUnitConfig, oneUnitLayout, PKI, run, unitProperty } from "./host.js";
+import { freePort } from "../helpers/ports.js";
 
 const UNIT = "jobagent-single.service";
 

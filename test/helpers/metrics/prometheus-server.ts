@@ -3,8 +3,8 @@
 // tests: .ci/run installs the Debian package `prometheus`; missing, this fails loudly.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../ports.js";
 import { sleep, tempDir } from "../tmp.js";
 
 export interface PromSample {
@@ -118,14 +118,3 @@ async function launchPrometheus(dir: ReturnType<typeof tempDir>, config: string,
   };
 }
 
-/** A port free right now on 127.0.0.1 (Prometheus takes no port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
