@@ -24,7 +24,7 @@ export class RpcContext {
   constructor(
     private readonly logger: Logger,
     private readonly metrics: ApiEvents,
-    readonly authenticate: Authenticate,
+    private readonly authenticate: Authenticate,
   ) {}
 
   /** A unary handler: authenticate (with `authenticate` if given), run, answer, record. */
